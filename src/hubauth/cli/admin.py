@@ -1,0 +1,256 @@
+"""Admin commands: apps, hubs, users, authorize (mint a code as if approved), tokens."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import click
+
+from hubauth.cli.common import (
+    async_command,
+    database_option,
+    emit,
+    json_option,
+    open_context,
+    settings_from,
+)
+from hubauth.core import authorization, scopes, tokens
+from hubauth.core.models import RefreshPolicy
+from hubauth.core.passwords import hash_password
+
+
+def _scopes(raw: str | None, what: str) -> tuple[str, ...]:
+    try:
+        return scopes.parse(raw)
+    except scopes.ScopeError as exc:
+        raise click.BadParameter(exc.reason, param_hint=what) from None
+
+
+@click.group()
+def apps() -> None:
+    """OAuth apps (clients)."""
+
+
+@apps.command("create")
+@click.option("--name", required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option("--scopes", "required_scopes", required=True, help='Required scopes, "a b c".')
+@click.option("--optional-scopes", default="", help="Optional scopes.")
+@click.option(
+    "--refresh-policy",
+    type=click.Choice([p.value for p in RefreshPolicy]),
+    default=RefreshPolicy.STATIC.value,
+    show_default=True,
+    help="static: HubSpot's behaviour (same refresh token); rotate: RFC 9700 rotation.",
+)
+@click.option("--private", "is_private", is_flag=True, help="Private distribution.")
+@database_option
+@json_option
+@async_command
+async def create_app(
+    name: str,
+    redirect_uris: tuple[str, ...],
+    required_scopes: str,
+    optional_scopes: str,
+    refresh_policy: str,
+    is_private: bool,
+    database_url: str | None,
+    as_json: bool,
+) -> None:
+    """Register an app; prints app_id, client_id and the client secret (shown only once)."""
+    required = _scopes(required_scopes, "--scopes")
+    if not required:
+        raise click.BadParameter("an app needs at least one scope", param_hint="--scopes")
+    optional = _scopes(optional_scopes, "--optional-scopes")
+    for uri in redirect_uris:
+        if not uri.startswith(("https://", "http://")):
+            raise click.BadParameter(f"not an http(s) URL: {uri}", param_hint="--redirect-uri")
+    settings = settings_from(database_url)
+    secret = tokens.new_client_secret()
+    async with open_context(settings) as ctx:
+        app = await ctx.store.create_app(
+            client_id=tokens.new_client_id(),
+            client_secret_hash=ctx.hasher.hash(secret),
+            name=name,
+            redirect_uris=redirect_uris,
+            scopes=required,
+            optional_scopes=optional,
+            is_private_distribution=is_private,
+            refresh_policy=RefreshPolicy(refresh_policy),
+            now_ms=ctx.now_ms(),
+        )
+    emit({"app_id": app.app_id, "client_id": app.client_id, "client_secret": secret}, as_json)
+
+
+@click.group()
+def hubs() -> None:
+    """Accounts (hubs)."""
+
+
+@hubs.command("create")
+@click.option("--domain", required=True)
+@click.option("--hublet", default="na1", show_default=True)
+@click.option("--hub-id", type=click.IntRange(1, 2**31 - 1), default=None)
+@click.option("--member", "members", type=int, multiple=True, help="user_id allowed to install.")
+@database_option
+@json_option
+@async_command
+async def create_hub(
+    domain: str,
+    hublet: str,
+    hub_id: int | None,
+    members: tuple[int, ...],
+    database_url: str | None,
+    as_json: bool,
+) -> None:
+    """Create an account; prints hub_id and hub_domain."""
+    settings = settings_from(database_url)
+    async with open_context(settings) as ctx:
+        hub = await ctx.store.create_hub(domain, hublet, hub_id, now_ms=ctx.now_ms())
+        for user_id in members:
+            await ctx.store.add_hub_member(hub.hub_id, user_id)
+    emit({"hub_id": hub.hub_id, "hub_domain": hub.hub_domain}, as_json)
+
+
+@click.group()
+def users() -> None:
+    """Users who sign in and install apps."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--password", default=None, help="Sign-in password (hashed with argon2id).")
+@click.option("--user-id", type=click.IntRange(1, 2**31 - 1), default=None)
+@click.option("--hub", "hub_ids", type=int, multiple=True, help="hub_id the user belongs to.")
+@database_option
+@json_option
+@async_command
+async def create_user(
+    email: str,
+    password: str | None,
+    user_id: int | None,
+    hub_ids: tuple[int, ...],
+    database_url: str | None,
+    as_json: bool,
+) -> None:
+    """Create a user; prints user_id."""
+    if "@" not in email:
+        raise click.BadParameter("not an email address", param_hint="--email")
+    settings = settings_from(database_url)
+    async with open_context(settings) as ctx:
+        user = await ctx.store.create_user(
+            email, hash_password(password) if password else None, user_id, now_ms=ctx.now_ms()
+        )
+        for hub_id in hub_ids:
+            await ctx.store.add_hub_member(hub_id, user.user_id)
+    emit({"user_id": user.user_id, "email": user.email}, as_json)
+
+
+@click.command()
+@click.option("--client-id", required=True)
+@click.option("--hub-id", type=int, required=True)
+@click.option("--user-id", type=int, required=True)
+@click.option("--scopes", "scope", required=True, help="Requested scopes (scope parameter).")
+@click.option("--optional-scopes", "optional_scope", default=None, help="optional_scope.")
+@click.option("--redirect-uri", required=True)
+@click.option("--state", default=None)
+@click.option("--code-challenge", default=None, help="PKCE S256 challenge.")
+@database_option
+@json_option
+@async_command
+async def authorize(
+    client_id: str,
+    hub_id: int,
+    user_id: int,
+    scope: str,
+    optional_scope: str | None,
+    redirect_uri: str,
+    state: str | None,
+    code_challenge: str | None,
+    database_url: str | None,
+    as_json: bool,
+) -> None:
+    """Approve an install as if the user had clicked "Connect"; prints the code and redirect.
+
+    Every optional scope requested is granted (the user "ticked" them all).
+    """
+    settings = settings_from(database_url)
+    async with open_context(settings) as ctx:
+        try:
+            request = await authorization.validate_request(
+                ctx,
+                client_id=client_id,
+                redirect_uri=redirect_uri,
+                scope=scope,
+                optional_scope=optional_scope,
+                state=state,
+                code_challenge=code_challenge,
+                code_challenge_method="S256" if code_challenge else None,
+            )
+        except authorization.AuthorizationError as exc:
+            raise click.ClickException(f"{exc.error}: {exc.description}") from None
+        hub = await ctx.store.find_hub(hub_id)
+        user = await ctx.store.find_user(user_id)
+        if hub is None or hub.deleted:
+            raise click.ClickException(f"no hub {hub_id}")
+        if user is None:
+            raise click.ClickException(f"no user {user_id}")
+        code = await authorization.approve(ctx, request, hub, user, request.scope_request.optional)
+    redirect = authorization.redirect_with(redirect_uri, {"code": code, "state": state})
+    emit({"code": code, "redirect_url": redirect}, as_json)
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """Token maintenance."""
+
+
+@tokens_group.command("revoke")
+@click.argument("token")
+@click.option(
+    "--with-access-tokens/--refresh-only",
+    default=True,
+    show_default=True,
+    help="Also revoke access tokens minted from this refresh token.",
+)
+@database_option
+@json_option
+@async_command
+async def revoke_token(
+    token: str, with_access_tokens: bool, database_url: str | None, as_json: bool
+) -> None:
+    """Revoke a refresh token or an access token."""
+    settings = settings_from(database_url)
+    async with open_context(settings) as ctx:
+        now = ctx.now_ms()
+        token_hash = ctx.hasher.hash(token)
+        kind = None
+        if await ctx.store.revoke_refresh_token(
+            token_hash, now, with_access_tokens=with_access_tokens
+        ):
+            kind = "refresh_token"
+        elif await ctx.store.revoke_access_token(token_hash, now):
+            kind = "access_token"
+        if kind is None:
+            raise click.ClickException("no live token matches")
+        ctx.audit("token_revoked", via="cli", kind=kind, fingerprint=ctx.hasher.fingerprint(token))
+    emit({"revoked": kind}, as_json, f"revoked {kind}")
+
+
+@tokens_group.command("purge-expired")
+@click.option("--batch-size", type=click.IntRange(10, 100_000), default=1000, show_default=True)
+@database_option
+@json_option
+@async_command
+async def purge_expired(batch_size: int, database_url: str | None, as_json: bool) -> None:
+    """Delete expired access tokens and codes, in short batches (safe while serving)."""
+    settings = settings_from(database_url)
+    started = time.monotonic()
+    async with open_context(settings) as ctx:
+        removed = await ctx.store.purge_expired(ctx.now_ms(), batch_size)
+    emit({"removed": removed, "seconds": round(time.monotonic() - started, 3)}, as_json)
+
+
+def random_password() -> str:
+    return secrets.token_urlsafe(12)

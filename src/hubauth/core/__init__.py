@@ -1,0 +1,1 @@
+"""The framework-free core: tokens, grants, scopes, clock. No Starlette, no SQL here."""

@@ -1,0 +1,25 @@
+"""Audit events: installs, grants, refreshes, revocations, replays, failed client auth.
+
+Events are structured records; the sink decides where they go (JSON-lines log by default).
+Callers pass identifiers and fingerprints only, never token, code or secret values.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+_log = logging.getLogger("hubauth.audit")
+
+
+class AuditSink(Protocol):
+    def __call__(self, event: str, /, **fields: object) -> None: ...
+
+
+def log_audit(event: str, /, **fields: object) -> None:
+    """The default sink: one log record per event, fields attached for the JSON formatter."""
+    _log.info(event, extra={"audit": {"event": event, **fields}})
+
+
+def null_audit(event: str, /, **fields: object) -> None:
+    return None

@@ -1,0 +1,135 @@
+"""Issuing authorization codes (RFC 6749 §4.1.1-§4.1.2) once a user has approved an install.
+
+Both the consent page and ``hubauth authorize`` end here: the install (app x hub x user x
+scopes) is created or updated, and a single-use code bound to client, redirect URI, hub, user,
+scopes and the optional PKCE challenge is stored by hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from hubauth.core import pkce, scopes, tokens
+from hubauth.core.context import Context
+from hubauth.core.models import App, AuthCode, Hub, User
+
+
+class AuthorizationError(Exception):
+    """An authorize request that cannot proceed.
+
+    ``redirectable`` is False when the redirect URI itself cannot be trusted (unknown client,
+    unregistered redirect URI): the error is then shown to the user, never sent anywhere.
+    """
+
+    def __init__(self, error: str, description: str, *, redirectable: bool) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.redirectable = redirectable
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizeRequest:
+    app: App
+    redirect_uri: str
+    scope_request: scopes.ScopeRequest
+    state: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+
+
+async def validate_request(
+    ctx: Context,
+    *,
+    client_id: str | None,
+    redirect_uri: str | None,
+    scope: str | None,
+    optional_scope: str | None = None,
+    state: str | None = None,
+    code_challenge: str | None = None,
+    code_challenge_method: str | None = None,
+) -> AuthorizeRequest:
+    """Check an authorize request in RFC 6749 §4.1.2.1 order: first what decides whether we
+    may redirect at all (client, redirect URI), then everything else."""
+    app = await ctx.store.find_app_by_client_id(client_id) if client_id else None
+    if app is None:
+        raise AuthorizationError("invalid_client", "Unknown client_id", redirectable=False)
+    if not redirect_uri or redirect_uri not in app.redirect_uris:
+        raise AuthorizationError(
+            "invalid_request",
+            "redirect_uri is not registered for this app",
+            redirectable=False,
+        )
+    try:
+        request = scopes.check_request(
+            scopes.parse(scope), scopes.parse(optional_scope), app.scopes, app.optional_scopes
+        )
+    except scopes.ScopeError as exc:
+        raise AuthorizationError("invalid_scope", exc.reason, redirectable=True) from None
+    if code_challenge is not None or code_challenge_method is not None:
+        method = code_challenge_method or "plain"
+        if method not in pkce.SUPPORTED_METHODS:
+            raise AuthorizationError(
+                "invalid_request", "code_challenge_method must be S256", redirectable=True
+            )
+        if not code_challenge or not pkce.valid_challenge(code_challenge):
+            raise AuthorizationError(
+                "invalid_request", "code_challenge is malformed", redirectable=True
+            )
+    return AuthorizeRequest(
+        app=app,
+        redirect_uri=redirect_uri,
+        scope_request=request,
+        state=state,
+        code_challenge=code_challenge,
+        code_challenge_method=code_challenge_method if code_challenge else None,
+    )
+
+
+async def approve(
+    ctx: Context,
+    request: AuthorizeRequest,
+    hub: Hub,
+    user: User,
+    accepted_optional: Iterable[str] = (),
+) -> str:
+    """Record the install and return a fresh authorization code (the only copy)."""
+    granted = scopes.grant(request.scope_request, accepted_optional)
+    now = ctx.now_ms()
+    install = await ctx.store.upsert_install(
+        request.app.app_id, hub.hub_id, user.user_id, granted, now
+    )
+    code = tokens.new_auth_code(hub.hublet, ctx.policy.token_shape)
+    await ctx.store.save_code(
+        AuthCode(
+            code_hash=ctx.hasher.hash(code),
+            app_id=request.app.app_id,
+            install_id=install.install_id,
+            hub_id=hub.hub_id,
+            user_id=user.user_id,
+            scopes=granted,
+            redirect_uri=request.redirect_uri,
+            created_ms=now,
+            expires_ms=now + ctx.policy.auth_code_ttl_s * 1000,
+            code_challenge=request.code_challenge,
+            code_challenge_method=request.code_challenge_method,
+        )
+    )
+    ctx.audit(
+        "install_approved",
+        app_id=request.app.app_id,
+        hub_id=hub.hub_id,
+        user_id=user.user_id,
+        scopes=" ".join(granted),
+    )
+    return code
+
+
+def redirect_with(redirect_uri: str, params: dict[str, str | None]) -> str:
+    """Append parameters to a registered redirect URI, keeping its own query intact."""
+    parts = urlsplit(redirect_uri)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query.extend((k, v) for k, v in params.items() if v is not None)
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -1,0 +1,41 @@
+"""What every core operation needs: storage, the clock, the hasher, policy and the audit sink."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hubauth.core.audit import AuditSink, log_audit
+from hubauth.core.clock import Clock
+from hubauth.core.tokens import TokenHasher, TokenShape
+from hubauth.store.base import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Behaviour switches. Defaults are HubSpot's observed behaviour (spec §3, §6);
+    each safer alternative is documented in ``docs/security.md``."""
+
+    access_token_ttl_s: int = 1800
+    client_credentials_ttl_s: int = 1800
+    auth_code_ttl_s: int = 300
+    token_shape: TokenShape = TokenShape.HUBSPOT
+    #: HubSpot's v1 DELETE leaves minted access tokens alive (spec §1.5); True kills them too.
+    revoke_access_tokens_with_refresh: bool = False
+    #: RFC 6749 §4.1.2: a replayed code revokes the tokens its first redemption issued.
+    revoke_on_code_replay: bool = True
+    #: HubSpot says "refresh token was not issued to this client" for a foreign token
+    #: (spec §3.3); True answers exactly as for an unknown token.
+    uniform_token_errors: bool = False
+    hublet: str = "na1"
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    store: Store
+    clock: Clock
+    hasher: TokenHasher
+    policy: Policy = field(default_factory=Policy)
+    audit: AuditSink = log_audit
+
+    def now_ms(self) -> int:
+        return self.clock.now_ms()

@@ -1,0 +1,292 @@
+"""The token endpoint's grants, one function each (RFC 6749 §4.1.3, §6, §4.4).
+
+Each function takes an already-authenticated client (:func:`hubauth.core.clients.authenticate`),
+checks the grant, and asks the store to persist the result in one atomic operation.
+Nothing is written when a check fails, except the deliberate security responses: a replayed
+authorization code (RFC 6749 §4.1.2) or a reused rotated refresh token (RFC 9700 §4.14.2)
+revokes the token family.
+"""
+
+from __future__ import annotations
+
+from hubauth.core import errors, pkce, scopes, tokens
+from hubauth.core.context import Context
+from hubauth.core.models import (
+    App,
+    AuthCode,
+    IssuedTokens,
+    NewAccessToken,
+    NewRefreshToken,
+    RefreshPolicy,
+    RefreshTokenRecord,
+    TokenUse,
+)
+
+
+def _new_access(
+    ctx: Context,
+    app: App,
+    *,
+    hub_id: int | None,
+    user_id: int | None,
+    granted: tuple[str, ...],
+    family_id: str | None,
+    hublet: str,
+    now_ms: int,
+    token_use: TokenUse = TokenUse.ACCESS_TOKEN,
+) -> tuple[str, NewAccessToken, int]:
+    ttl = (
+        ctx.policy.client_credentials_ttl_s
+        if token_use is TokenUse.CLIENT_CREDENTIALS
+        else ctx.policy.access_token_ttl_s
+    )
+    value = tokens.new_access_token(hublet)
+    record = NewAccessToken(
+        token_hash=ctx.hasher.hash(value),
+        app_id=app.app_id,
+        hub_id=hub_id,
+        user_id=user_id,
+        scopes=granted,
+        created_ms=now_ms,
+        expires_ms=now_ms + ttl * 1000,
+        token_use=token_use,
+        family_id=family_id,
+    )
+    return value, record, ttl
+
+
+async def authorization_code(
+    ctx: Context,
+    app: App,
+    code: str | None,
+    redirect_uri: str | None,
+    code_verifier: str | None = None,
+) -> IssuedTokens:
+    """RFC 6749 §4.1.3: exchange a code for an access token and a refresh token."""
+    if not code:
+        raise errors.missing_parameter("code")
+    if not redirect_uri:
+        raise errors.missing_parameter("redirect_uri")
+    if not tokens.plausible_token(code):
+        raise errors.bad_auth_code()
+    code_hash = ctx.hasher.hash(code)
+    record = await ctx.store.find_code(code_hash)
+    now = ctx.now_ms()
+    if record is None or record.app_id != app.app_id:
+        raise errors.bad_auth_code()
+    if record.consumed_ms is not None:
+        await _code_replayed(ctx, record, now)
+        raise errors.bad_auth_code()
+    if now >= record.expires_ms:
+        raise errors.expired_auth_code()
+    if redirect_uri != record.redirect_uri:
+        raise errors.mismatched_redirect_uri()
+    _check_pkce(record, code_verifier)
+    if record.hub_deleted:
+        raise errors.bad_hub()
+    if not record.install_active:
+        raise errors.bad_auth_code()
+
+    family_id = tokens.new_family_id()
+    refresh_value = tokens.new_refresh_token(record.hublet, ctx.policy.token_shape)
+    refresh = NewRefreshToken(
+        token_hash=ctx.hasher.hash(refresh_value),
+        app_id=app.app_id,
+        install_id=record.install_id,
+        hub_id=record.hub_id,
+        user_id=record.user_id,
+        scopes=record.scopes,
+        family_id=family_id,
+        created_ms=now,
+    )
+    access_value, access, ttl = _new_access(
+        ctx,
+        app,
+        hub_id=record.hub_id,
+        user_id=record.user_id,
+        granted=record.scopes,
+        family_id=family_id,
+        hublet=record.hublet,
+        now_ms=now,
+    )
+    if not await ctx.store.redeem_code(code_hash, now, refresh, access):
+        # Lost a race against a concurrent redemption: that is a replay too.
+        await _code_replayed(ctx, record, now)
+        raise errors.bad_auth_code()
+    ctx.audit(
+        "grant_issued",
+        grant_type="authorization_code",
+        app_id=app.app_id,
+        hub_id=record.hub_id,
+        user_id=record.user_id,
+        family=family_id,
+    )
+    return IssuedTokens(
+        access_token=access_value,
+        refresh_token=refresh_value,
+        expires_in=ttl,
+        scopes=record.scopes,
+        token_use=TokenUse.ACCESS_TOKEN,
+        hub_id=record.hub_id,
+        user_id=record.user_id,
+    )
+
+
+def _check_pkce(record: AuthCode, verifier: str | None) -> None:
+    if record.code_challenge is not None:
+        if not pkce.verify(verifier, record.code_challenge, record.code_challenge_method or ""):
+            raise errors.bad_code_verifier()
+    elif verifier is not None:
+        # RFC 9700 §4.8.2 (PKCE downgrade): a verifier for a code issued without a challenge
+        # means someone is replaying a code into a different flow.
+        raise errors.bad_code_verifier()
+
+
+async def _code_replayed(ctx: Context, record: AuthCode, now_ms: int) -> None:
+    revoked = 0
+    if ctx.policy.revoke_on_code_replay:
+        family = record.family_id
+        if family is None:  # lost a race: read what the winning redemption wrote
+            fresh = await ctx.store.find_code(record.code_hash)
+            family = fresh.family_id if fresh else None
+        if family is not None:
+            revoked = await ctx.store.revoke_family(family, now_ms)
+    ctx.audit(
+        "code_replay_detected",
+        app_id=record.app_id,
+        hub_id=record.hub_id,
+        user_id=record.user_id,
+        tokens_revoked=revoked,
+    )
+
+
+async def refresh_token(
+    ctx: Context, app: App, refresh_token: str | None, scope: str | None = None
+) -> IssuedTokens:
+    """RFC 6749 §6: a new access token for a live refresh token of this client."""
+    if not refresh_token:
+        raise errors.missing_parameter("refresh_token")
+    if not tokens.plausible_token(refresh_token):
+        raise errors.bad_refresh_token()
+    record = await ctx.store.find_refresh_token(ctx.hasher.hash(refresh_token))
+    now = ctx.now_ms()
+    if record is None or record.revoked_ms is not None or not record.install_active:
+        raise errors.bad_refresh_token()
+    if record.app_id != app.app_id:
+        if ctx.policy.uniform_token_errors:
+            raise errors.bad_refresh_token()
+        raise errors.bad_refresh_token("refresh token was not issued to this client")
+    if record.rotated_ms is not None:
+        await _refresh_reused(ctx, record, now)
+        raise errors.bad_refresh_token()
+    if record.hub_deleted:
+        raise errors.bad_hub()
+    granted = _narrow(record.scopes, scope)
+
+    access_value, access, ttl = _new_access(
+        ctx,
+        app,
+        hub_id=record.hub_id,
+        user_id=record.user_id,
+        granted=granted,
+        family_id=record.family_id,
+        hublet=record.hublet,
+        now_ms=now,
+    )
+    returned_refresh = refresh_token
+    if record.refresh_policy is RefreshPolicy.ROTATE:
+        returned_refresh = tokens.new_refresh_token(record.hublet, ctx.policy.token_shape)
+        successor = NewRefreshToken(
+            token_hash=ctx.hasher.hash(returned_refresh),
+            app_id=app.app_id,
+            install_id=record.install_id,
+            hub_id=record.hub_id,
+            user_id=record.user_id,
+            scopes=record.scopes,
+            family_id=record.family_id,
+            created_ms=now,
+        )
+        if not await ctx.store.rotate_refresh_token(record.refresh_id, now, successor, access):
+            await _refresh_reused(ctx, record, now)
+            raise errors.bad_refresh_token()
+    else:
+        await ctx.store.issue_access_token(access)
+    ctx.audit(
+        "token_refreshed",
+        app_id=app.app_id,
+        hub_id=record.hub_id,
+        user_id=record.user_id,
+        family=record.family_id,
+        rotated=record.refresh_policy is RefreshPolicy.ROTATE,
+    )
+    return IssuedTokens(
+        access_token=access_value,
+        refresh_token=returned_refresh,
+        expires_in=ttl,
+        scopes=granted,
+        token_use=TokenUse.ACCESS_TOKEN,
+        hub_id=record.hub_id,
+        user_id=record.user_id,
+    )
+
+
+def _narrow(granted: tuple[str, ...], scope: str | None) -> tuple[str, ...]:
+    """RFC 6749 §6: a refresh may ask for fewer scopes, never for more."""
+    if not scope:
+        return granted
+    try:
+        requested = scopes.parse(scope)
+    except scopes.ScopeError as exc:
+        raise errors.TokenError("invalid_scope", "BAD_SCOPES", exc.reason) from None
+    if not requested:
+        return granted
+    extra = [s for s in requested if s not in granted]
+    if extra:
+        raise errors.TokenError(
+            "invalid_scope", "BAD_SCOPES", "requested scopes exceed those originally granted"
+        )
+    return requested
+
+
+async def _refresh_reused(ctx: Context, record: RefreshTokenRecord, now_ms: int) -> None:
+    revoked = await ctx.store.revoke_family(record.family_id, now_ms)
+    ctx.audit(
+        "refresh_reuse_detected",
+        app_id=record.app_id,
+        hub_id=record.hub_id,
+        user_id=record.user_id,
+        family=record.family_id,
+        tokens_revoked=revoked,
+    )
+
+
+async def client_credentials(ctx: Context, app: App, scope: str | None) -> IssuedTokens:
+    """RFC 6749 §4.4: an app-level access token, no user and no refresh token.
+
+    HubSpot answers ``BAD_SCOPES`` when no scope is asked for (spec §2.6), and the requested
+    scopes must all be configured on the app.
+    """
+    try:
+        requested = scopes.parse(scope)
+    except scopes.ScopeError as exc:
+        raise errors.bad_scopes(exc.reason) from None
+    if not requested:
+        raise errors.bad_scopes("client_credentials needs a scope")
+    granted = scopes.narrow_for_client_credentials(requested, app.scopes + app.optional_scopes)
+    now = ctx.now_ms()
+    value, access, ttl = _new_access(
+        ctx,
+        app,
+        hub_id=None,
+        user_id=None,
+        granted=granted,
+        family_id=None,
+        hublet=ctx.policy.hublet,
+        now_ms=now,
+        token_use=TokenUse.CLIENT_CREDENTIALS,
+    )
+    await ctx.store.issue_access_token(access)
+    ctx.audit("grant_issued", grant_type="client_credentials", app_id=app.app_id)
+    return IssuedTokens(
+        access_token=value, expires_in=ttl, scopes=granted, token_use=TokenUse.CLIENT_CREDENTIALS
+    )

@@ -1,0 +1,164 @@
+"""Plain domain records. Stores return these; nothing here knows about SQL or HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class RefreshPolicy(StrEnum):
+    """How the refresh grant treats the presented refresh token (per app)."""
+
+    #: HubSpot's observed behaviour (spec §3.3): the same refresh token is echoed back.
+    STATIC = "static"
+    #: RFC 9700 §4.14.2: every refresh returns a new refresh token; reuse revokes the family.
+    ROTATE = "rotate"
+
+
+class TokenUse(StrEnum):
+    ACCESS_TOKEN = "access_token"
+    CLIENT_CREDENTIALS = "client_credentials"
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    app_id: int
+    client_id: str
+    client_secret_hash: bytes
+    name: str
+    redirect_uris: tuple[str, ...]
+    scopes: tuple[str, ...]
+    optional_scopes: tuple[str, ...] = ()
+    is_private_distribution: bool = False
+    refresh_policy: RefreshPolicy = RefreshPolicy.STATIC
+
+
+@dataclass(frozen=True, slots=True)
+class Hub:
+    hub_id: int
+    hub_domain: str
+    hublet: str = "na1"
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    user_id: int
+    email: str
+    password_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Install:
+    install_id: int
+    app_id: int
+    hub_id: int
+    user_id: int
+    scopes: tuple[str, ...]
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AuthCode:
+    """An authorization code as stored: bound to client, redirect URI, hub, user and scopes."""
+
+    code_hash: bytes
+    app_id: int
+    install_id: int
+    hub_id: int
+    user_id: int
+    scopes: tuple[str, ...]
+    redirect_uri: str
+    created_ms: int
+    expires_ms: int
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    consumed_ms: int | None = None
+    #: Set when redeemed: the token family the redemption created (revoked on replay).
+    family_id: str | None = None
+    hublet: str = "na1"
+    hub_deleted: bool = False
+    install_active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class NewRefreshToken:
+    token_hash: bytes
+    app_id: int
+    install_id: int
+    hub_id: int
+    user_id: int
+    scopes: tuple[str, ...]
+    family_id: str
+    created_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccessToken:
+    token_hash: bytes
+    app_id: int
+    hub_id: int | None
+    user_id: int | None
+    scopes: tuple[str, ...]
+    created_ms: int
+    expires_ms: int
+    token_use: TokenUse = TokenUse.ACCESS_TOKEN
+    family_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshTokenRecord:
+    """A stored refresh token joined with what metadata and grants need (one query)."""
+
+    refresh_id: int
+    app_id: int
+    client_id: str
+    install_id: int
+    hub_id: int
+    hub_domain: str
+    hublet: str
+    user_id: int
+    user_email: str
+    scopes: tuple[str, ...]
+    family_id: str
+    created_ms: int
+    revoked_ms: int | None
+    rotated_ms: int | None
+    hub_deleted: bool
+    install_active: bool
+    refresh_policy: RefreshPolicy = RefreshPolicy.STATIC
+
+
+@dataclass(frozen=True, slots=True)
+class AccessTokenRecord:
+    """A stored access token joined with its app, hub and user (one query)."""
+
+    access_id: int
+    app_id: int
+    client_id: str
+    hub_id: int | None
+    hub_domain: str | None
+    hublet: str | None
+    user_id: int | None
+    user_email: str | None
+    scopes: tuple[str, ...]
+    created_ms: int
+    expires_ms: int
+    revoked_ms: int | None
+    token_use: TokenUse
+    is_private_distribution: bool
+    install_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    """What a grant hands back to the web layer to render as a token response."""
+
+    access_token: str
+    expires_in: int
+    scopes: tuple[str, ...]
+    token_use: TokenUse
+    refresh_token: str | None = None
+    hub_id: int | None = None
+    user_id: int | None = None
+    extra: dict[str, object] = field(default_factory=dict)

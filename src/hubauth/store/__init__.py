@@ -1,0 +1,1 @@
+"""Persistence: one small async interface (:mod:`hubauth.store.base`) and its SQL implementation."""

@@ -1,0 +1,142 @@
+"""The storage interface the core depends on.
+
+Every method that changes security state is a single atomic operation: consuming a code,
+rotating a refresh token and revoking are conditional writes (``UPDATE … WHERE … IS NULL``),
+never read-then-write, so two racing requests (or two nodes) cannot both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from hubauth.core.models import (
+    AccessTokenRecord,
+    App,
+    AuthCode,
+    Hub,
+    Install,
+    NewAccessToken,
+    NewRefreshToken,
+    RefreshPolicy,
+    RefreshTokenRecord,
+    User,
+)
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached; the web layer answers 503 and nothing is half-written."""
+
+
+class Store(Protocol):
+    async def close(self) -> None: ...
+
+    # --- apps, hubs, users --------------------------------------------------------------------
+    async def create_app(
+        self,
+        *,
+        client_id: str,
+        client_secret_hash: bytes,
+        name: str,
+        redirect_uris: Sequence[str],
+        scopes: Sequence[str],
+        optional_scopes: Sequence[str] = (),
+        is_private_distribution: bool = False,
+        refresh_policy: RefreshPolicy = RefreshPolicy.STATIC,
+        app_id: int | None = None,
+        now_ms: int = 0,
+    ) -> App: ...
+
+    async def find_app_by_client_id(self, client_id: str) -> App | None: ...
+
+    async def find_app(self, app_id: int) -> App | None: ...
+
+    async def list_apps(self) -> list[App]: ...
+
+    async def create_hub(
+        self, hub_domain: str, hublet: str = "na1", hub_id: int | None = None, now_ms: int = 0
+    ) -> Hub: ...
+
+    async def find_hub(self, hub_id: int) -> Hub | None: ...
+
+    async def create_user(
+        self,
+        email: str,
+        password_hash: str | None = None,
+        user_id: int | None = None,
+        now_ms: int = 0,
+    ) -> User: ...
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
+
+    async def set_client_secret_hash(self, app_id: int, secret_hash: bytes) -> None: ...
+
+    async def set_refresh_policy(self, app_id: int, policy: RefreshPolicy) -> bool: ...
+
+    async def find_user(self, user_id: int) -> User | None: ...
+
+    async def find_user_by_email(self, email: str) -> User | None: ...
+
+    async def add_hub_member(self, hub_id: int, user_id: int) -> None: ...
+
+    async def list_user_hubs(self, user_id: int) -> list[Hub]: ...
+
+    # --- installs -----------------------------------------------------------------------------
+    async def upsert_install(
+        self, app_id: int, hub_id: int, user_id: int, scopes: Sequence[str], now_ms: int
+    ) -> Install: ...
+
+    async def uninstall(self, app_id: int, hub_id: int, now_ms: int) -> int:
+        """Deactivate every install of the app in the hub and revoke its tokens; returns count."""
+        ...
+
+    async def delete_hub(self, hub_id: int, now_ms: int) -> bool: ...
+
+    # --- authorization codes ------------------------------------------------------------------
+    async def save_code(self, code: AuthCode) -> None: ...
+
+    async def find_code(self, code_hash: bytes) -> AuthCode | None: ...
+
+    async def redeem_code(
+        self,
+        code_hash: bytes,
+        now_ms: int,
+        refresh: NewRefreshToken,
+        access: NewAccessToken,
+    ) -> bool:
+        """Atomically mark the code consumed and store both tokens; False if already consumed."""
+        ...
+
+    # --- tokens -------------------------------------------------------------------------------
+    async def find_refresh_token(self, token_hash: bytes) -> RefreshTokenRecord | None: ...
+
+    async def find_access_token(self, token_hash: bytes) -> AccessTokenRecord | None: ...
+
+    async def issue_access_token(self, access: NewAccessToken) -> None: ...
+
+    async def rotate_refresh_token(
+        self, refresh_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
+    ) -> bool:
+        """Atomically retire ``refresh_id`` and store its successor; False if it was not live."""
+        ...
+
+    async def revoke_refresh_token(
+        self, token_hash: bytes, now_ms: int, *, with_access_tokens: bool
+    ) -> bool:
+        """Revoke a live refresh token (and its family's access tokens if asked)."""
+        ...
+
+    async def revoke_access_token(self, token_hash: bytes, now_ms: int) -> bool: ...
+
+    async def revoke_family(self, family_id: str, now_ms: int) -> int:
+        """Revoke every refresh and access token of a family (code replay, rotation reuse)."""
+        ...
+
+    async def purge_expired(self, now_ms: int, batch_size: int = 1000) -> int:
+        """Delete dead rows in small batches (never one long lock); returns rows removed."""
+        ...
+
+    # --- operations ---------------------------------------------------------------------------
+    async def ping(self) -> None: ...
+
+    async def count_rows(self) -> dict[str, int]: ...

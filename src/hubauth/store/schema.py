@@ -1,0 +1,139 @@
+"""SQLAlchemy Core tables shared by SQLite and PostgreSQL.
+
+Times are integer milliseconds since the epoch (portable, cheap to compare, and what
+``signed_access_token.expiresAt`` reports). Secrets appear only as 32-byte HMAC digests.
+Scope lists are stored space-separated, their wire form.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("app_id", Integer, primary_key=True),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("client_secret_hash", LargeBinary(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("redirect_uris", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("optional_scopes", Text, nullable=False, default=""),
+    Column("is_private_distribution", Boolean, nullable=False, default=False),
+    Column("refresh_policy", String(16), nullable=False, default="static"),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+hubs = Table(
+    "hubs",
+    metadata,
+    Column("hub_id", Integer, primary_key=True),
+    Column("hub_domain", String(253), nullable=False),
+    Column("hublet", String(8), nullable=False, default="na1"),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("deleted_ms", BigInteger, nullable=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+hub_members = Table(
+    "hub_members",
+    metadata,
+    Column("hub_id", Integer, ForeignKey("hubs.hub_id"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.user_id"), primary_key=True),
+)
+
+installs = Table(
+    "installs",
+    metadata,
+    Column("install_id", Integer, primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.app_id"), nullable=False),
+    Column("hub_id", Integer, ForeignKey("hubs.hub_id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.user_id"), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("uninstalled_ms", BigInteger, nullable=True),
+    UniqueConstraint("app_id", "hub_id", "user_id", name="uq_installs_app_hub_user"),
+)
+
+auth_codes = Table(
+    "auth_codes",
+    metadata,
+    Column("code_hash", LargeBinary(32), primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.app_id"), nullable=False),
+    Column("install_id", Integer, ForeignKey("installs.install_id"), nullable=False),
+    Column("hub_id", Integer, nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("code_challenge", String(64), nullable=True),
+    Column("code_challenge_method", String(8), nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("consumed_ms", BigInteger, nullable=True),
+    Column("family_id", String(32), nullable=True),
+    Index("ix_auth_codes_expires_ms", "expires_ms"),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("refresh_id", BigId, primary_key=True, autoincrement=True),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("app_id", Integer, ForeignKey("apps.app_id"), nullable=False),
+    Column("install_id", Integer, ForeignKey("installs.install_id"), nullable=False),
+    Column("hub_id", Integer, nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("family_id", String(32), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("revoked_ms", BigInteger, nullable=True),
+    Column("rotated_ms", BigInteger, nullable=True),
+    Index("ix_refresh_tokens_family_id", "family_id"),
+    Index("ix_refresh_tokens_app_hub", "app_id", "hub_id"),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("access_id", BigId, primary_key=True, autoincrement=True),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("app_id", Integer, ForeignKey("apps.app_id"), nullable=False),
+    Column("hub_id", Integer, nullable=True),
+    Column("user_id", Integer, nullable=True),
+    Column("scopes", Text, nullable=False),
+    Column("token_use", String(24), nullable=False),
+    Column("family_id", String(32), nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("revoked_ms", BigInteger, nullable=True),
+    Index("ix_access_tokens_family_id", "family_id"),
+    Index("ix_access_tokens_expires_ms", "expires_ms"),
+    Index("ix_access_tokens_app_hub", "app_id", "hub_id"),
+)

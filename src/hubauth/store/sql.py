@@ -1,0 +1,693 @@
+"""The SQL implementation of :class:`hubauth.store.base.Store` for SQLite and PostgreSQL.
+
+One code path serves both backends (SQLAlchemy Core); the only dialect-specific pieces are the
+connection set-up (SQLite pragmas) and the install upsert. Every security-state change is a
+conditional ``UPDATE`` whose row count decides the winner, inside one transaction with the
+inserts that depend on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, ParamSpec, TypeVar
+
+import orjson
+from sqlalchemy import and_, delete, event, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from hubauth.core.models import (
+    AccessTokenRecord,
+    App,
+    AuthCode,
+    Hub,
+    Install,
+    NewAccessToken,
+    NewRefreshToken,
+    RefreshPolicy,
+    RefreshTokenRecord,
+    TokenUse,
+    User,
+)
+from hubauth.store.base import StoreUnavailable
+from hubauth.store.schema import (
+    access_tokens,
+    apps,
+    auth_codes,
+    hub_members,
+    hubs,
+    installs,
+    refresh_tokens,
+    users,
+)
+from hubauth.store.urls import to_async_url
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: How long revoked/rotated refresh tokens are kept so that reuse is still detected.
+REFRESH_RETENTION_MS = 30 * 24 * 3600 * 1000
+
+
+class _LostRace(Exception):
+    """Raised inside a transaction to roll it back when a conditional UPDATE matched no row."""
+
+
+class Conflict(ValueError):
+    """A unique value (client_id, email, explicit id) is already taken."""
+
+
+def _unavailable_on_db_loss(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Turn "the database is gone" into :class:`StoreUnavailable`; other errors stay bugs."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await fn(*args, **kwargs)
+        except (TimeoutError, OperationalError, InterfaceError, OSError) as exc:
+            raise StoreUnavailable(type(exc).__name__) from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreUnavailable(type(exc).__name__) from exc
+            raise
+
+    return wrapper
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(value.split()) if value else ()
+
+
+def _join(values: Sequence[str]) -> str:
+    return " ".join(values)
+
+
+def _app(row: Row[Any]) -> App:
+    return App(
+        app_id=row.app_id,
+        client_id=row.client_id,
+        client_secret_hash=bytes(row.client_secret_hash),
+        name=row.name,
+        redirect_uris=tuple(orjson.loads(row.redirect_uris)),
+        scopes=_split(row.scopes),
+        optional_scopes=_split(row.optional_scopes),
+        is_private_distribution=bool(row.is_private_distribution),
+        refresh_policy=RefreshPolicy(row.refresh_policy),
+    )
+
+
+def _hub(row: Row[Any]) -> Hub:
+    return Hub(
+        hub_id=row.hub_id,
+        hub_domain=row.hub_domain,
+        hublet=row.hublet,
+        deleted=row.deleted_ms is not None,
+    )
+
+
+def _user(row: Row[Any]) -> User:
+    return User(user_id=row.user_id, email=row.email, password_hash=row.password_hash)
+
+
+_REFRESH_QUERY = select(
+    refresh_tokens.c.refresh_id,
+    refresh_tokens.c.app_id,
+    apps.c.client_id,
+    apps.c.refresh_policy,
+    refresh_tokens.c.install_id,
+    refresh_tokens.c.hub_id,
+    hubs.c.hub_domain,
+    hubs.c.hublet,
+    hubs.c.deleted_ms,
+    refresh_tokens.c.user_id,
+    users.c.email,
+    refresh_tokens.c.scopes,
+    refresh_tokens.c.family_id,
+    refresh_tokens.c.created_ms,
+    refresh_tokens.c.revoked_ms,
+    refresh_tokens.c.rotated_ms,
+    installs.c.uninstalled_ms,
+).select_from(
+    refresh_tokens.join(apps, apps.c.app_id == refresh_tokens.c.app_id)
+    .join(hubs, hubs.c.hub_id == refresh_tokens.c.hub_id)
+    .join(users, users.c.user_id == refresh_tokens.c.user_id)
+    .join(installs, installs.c.install_id == refresh_tokens.c.install_id)
+)
+
+_ACCESS_QUERY = select(
+    access_tokens.c.access_id,
+    access_tokens.c.app_id,
+    apps.c.client_id,
+    apps.c.is_private_distribution,
+    access_tokens.c.hub_id,
+    hubs.c.hub_domain,
+    hubs.c.hublet,
+    access_tokens.c.user_id,
+    users.c.email,
+    access_tokens.c.scopes,
+    access_tokens.c.created_ms,
+    access_tokens.c.expires_ms,
+    access_tokens.c.revoked_ms,
+    access_tokens.c.token_use,
+).select_from(
+    access_tokens.join(apps, apps.c.app_id == access_tokens.c.app_id)
+    .outerjoin(hubs, hubs.c.hub_id == access_tokens.c.hub_id)
+    .outerjoin(users, users.c.user_id == access_tokens.c.user_id)
+)
+
+_CODE_QUERY = select(
+    auth_codes,
+    hubs.c.hublet,
+    hubs.c.deleted_ms,
+    installs.c.uninstalled_ms,
+).select_from(
+    auth_codes.join(hubs, hubs.c.hub_id == auth_codes.c.hub_id).join(
+        installs, installs.c.install_id == auth_codes.c.install_id
+    )
+)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the one writer; the busy timeout makes writers queue instead
+    # of failing when several worker processes share the file.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+    url = to_async_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=5,
+        pool_recycle=1800,
+        connect_args={"timeout": 5, "command_timeout": 10},
+    )
+
+
+class SqlStore:
+    """:class:`~hubauth.store.base.Store` over an :class:`AsyncEngine`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @classmethod
+    def from_url(cls, database_url: str, *, pool_size: int = 10) -> SqlStore:
+        return cls(create_engine(database_url, pool_size=pool_size))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @_unavailable_on_db_loss
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(select(1))
+
+    async def _one(self, stmt: Any) -> Row[Any] | None:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(stmt)).first()
+
+    # --- apps, hubs, users --------------------------------------------------------------------
+
+    @_unavailable_on_db_loss
+    async def create_app(
+        self,
+        *,
+        client_id: str,
+        client_secret_hash: bytes,
+        name: str,
+        redirect_uris: Sequence[str],
+        scopes: Sequence[str],
+        optional_scopes: Sequence[str] = (),
+        is_private_distribution: bool = False,
+        refresh_policy: RefreshPolicy = RefreshPolicy.STATIC,
+        app_id: int | None = None,
+        now_ms: int = 0,
+    ) -> App:
+        values: dict[str, Any] = {
+            "client_id": client_id,
+            "client_secret_hash": client_secret_hash,
+            "name": name,
+            "redirect_uris": orjson.dumps(list(redirect_uris)).decode(),
+            "scopes": _join(scopes),
+            "optional_scopes": _join(optional_scopes),
+            "is_private_distribution": is_private_distribution,
+            "refresh_policy": refresh_policy.value,
+            "created_ms": now_ms,
+        }
+        if app_id is not None:
+            values["app_id"] = app_id
+        row = await self._insert_returning(apps, values, "app")
+        return _app(row)
+
+    async def _insert_returning(self, table: Any, values: dict[str, Any], what: str) -> Row[Any]:
+        try:
+            async with self.engine.begin() as conn:
+                result = await conn.execute(insert(table).values(**values).returning(table))
+                return result.one()
+        except IntegrityError:
+            raise Conflict(f"that {what} already exists") from None
+
+    @_unavailable_on_db_loss
+    async def find_app_by_client_id(self, client_id: str) -> App | None:
+        row = await self._one(select(apps).where(apps.c.client_id == client_id))
+        return _app(row) if row else None
+
+    @_unavailable_on_db_loss
+    async def find_app(self, app_id: int) -> App | None:
+        row = await self._one(select(apps).where(apps.c.app_id == app_id))
+        return _app(row) if row else None
+
+    @_unavailable_on_db_loss
+    async def list_apps(self) -> list[App]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(apps).order_by(apps.c.app_id))).all()
+        return [_app(r) for r in rows]
+
+    @_unavailable_on_db_loss
+    async def set_client_secret_hash(self, app_id: int, secret_hash: bytes) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(apps).where(apps.c.app_id == app_id).values(client_secret_hash=secret_hash)
+            )
+
+    @_unavailable_on_db_loss
+    async def set_refresh_policy(self, app_id: int, policy: RefreshPolicy) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(apps).where(apps.c.app_id == app_id).values(refresh_policy=policy.value)
+            )
+        return result.rowcount == 1
+
+    @_unavailable_on_db_loss
+    async def create_hub(
+        self, hub_domain: str, hublet: str = "na1", hub_id: int | None = None, now_ms: int = 0
+    ) -> Hub:
+        values: dict[str, Any] = {"hub_domain": hub_domain, "hublet": hublet, "created_ms": now_ms}
+        if hub_id is not None:
+            values["hub_id"] = hub_id
+        return _hub(await self._insert_returning(hubs, values, "hub"))
+
+    @_unavailable_on_db_loss
+    async def find_hub(self, hub_id: int) -> Hub | None:
+        row = await self._one(select(hubs).where(hubs.c.hub_id == hub_id))
+        return _hub(row) if row else None
+
+    @_unavailable_on_db_loss
+    async def delete_hub(self, hub_id: int, now_ms: int) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(hubs)
+                .where(hubs.c.hub_id == hub_id, hubs.c.deleted_ms.is_(None))
+                .values(deleted_ms=now_ms)
+            )
+        return result.rowcount == 1
+
+    @_unavailable_on_db_loss
+    async def create_user(
+        self,
+        email: str,
+        password_hash: str | None = None,
+        user_id: int | None = None,
+        now_ms: int = 0,
+    ) -> User:
+        values: dict[str, Any] = {
+            "email": email,
+            "password_hash": password_hash,
+            "created_ms": now_ms,
+        }
+        if user_id is not None:
+            values["user_id"] = user_id
+        return _user(await self._insert_returning(users, values, "user"))
+
+    @_unavailable_on_db_loss
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(users).where(users.c.user_id == user_id).values(password_hash=password_hash)
+            )
+
+    @_unavailable_on_db_loss
+    async def find_user(self, user_id: int) -> User | None:
+        row = await self._one(select(users).where(users.c.user_id == user_id))
+        return _user(row) if row else None
+
+    @_unavailable_on_db_loss
+    async def find_user_by_email(self, email: str) -> User | None:
+        row = await self._one(select(users).where(users.c.email == email))
+        return _user(row) if row else None
+
+    @_unavailable_on_db_loss
+    async def add_hub_member(self, hub_id: int, user_id: int) -> None:
+        stmt = self._insert_ignore(hub_members, {"hub_id": hub_id, "user_id": user_id})
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    @_unavailable_on_db_loss
+    async def list_user_hubs(self, user_id: int) -> list[Hub]:
+        stmt = (
+            select(hubs)
+            .join(hub_members, hub_members.c.hub_id == hubs.c.hub_id)
+            .where(hub_members.c.user_id == user_id, hubs.c.deleted_ms.is_(None))
+            .order_by(hubs.c.hub_id)
+        )
+        async with self.engine.connect() as conn:
+            return [_hub(r) for r in (await conn.execute(stmt)).all()]
+
+    def _insert_ignore(self, table: Any, values: dict[str, Any]) -> Any:
+        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        return dialect_insert(table).values(**values).on_conflict_do_nothing()
+
+    # --- installs -----------------------------------------------------------------------------
+
+    @_unavailable_on_db_loss
+    async def upsert_install(
+        self, app_id: int, hub_id: int, user_id: int, scopes: Sequence[str], now_ms: int
+    ) -> Install:
+        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        stmt = dialect_insert(installs).values(
+            app_id=app_id,
+            hub_id=hub_id,
+            user_id=user_id,
+            scopes=_join(scopes),
+            created_ms=now_ms,
+            updated_ms=now_ms,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["app_id", "hub_id", "user_id"],
+            set_={"scopes": stmt.excluded.scopes, "updated_ms": now_ms, "uninstalled_ms": None},
+        ).returning(installs.c.install_id)
+        async with self.engine.begin() as conn:
+            install_id = (await conn.execute(stmt)).scalar_one()
+        return Install(install_id, app_id, hub_id, user_id, tuple(scopes))
+
+    @_unavailable_on_db_loss
+    async def uninstall(self, app_id: int, hub_id: int, now_ms: int) -> int:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(installs)
+                .where(
+                    installs.c.app_id == app_id,
+                    installs.c.hub_id == hub_id,
+                    installs.c.uninstalled_ms.is_(None),
+                )
+                .values(uninstalled_ms=now_ms)
+            )
+            for table in (refresh_tokens, access_tokens):
+                await conn.execute(
+                    update(table)
+                    .where(
+                        table.c.app_id == app_id,
+                        table.c.hub_id == hub_id,
+                        table.c.revoked_ms.is_(None),
+                    )
+                    .values(revoked_ms=now_ms)
+                )
+        return result.rowcount
+
+    # --- authorization codes ------------------------------------------------------------------
+
+    @_unavailable_on_db_loss
+    async def save_code(self, code: AuthCode) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(auth_codes).values(
+                    code_hash=code.code_hash,
+                    app_id=code.app_id,
+                    install_id=code.install_id,
+                    hub_id=code.hub_id,
+                    user_id=code.user_id,
+                    scopes=_join(code.scopes),
+                    redirect_uri=code.redirect_uri,
+                    code_challenge=code.code_challenge,
+                    code_challenge_method=code.code_challenge_method,
+                    created_ms=code.created_ms,
+                    expires_ms=code.expires_ms,
+                )
+            )
+
+    @_unavailable_on_db_loss
+    async def find_code(self, code_hash: bytes) -> AuthCode | None:
+        row = await self._one(_CODE_QUERY.where(auth_codes.c.code_hash == code_hash))
+        if row is None:
+            return None
+        return AuthCode(
+            code_hash=bytes(row.code_hash),
+            app_id=row.app_id,
+            install_id=row.install_id,
+            hub_id=row.hub_id,
+            user_id=row.user_id,
+            scopes=_split(row.scopes),
+            redirect_uri=row.redirect_uri,
+            created_ms=row.created_ms,
+            expires_ms=row.expires_ms,
+            code_challenge=row.code_challenge,
+            code_challenge_method=row.code_challenge_method,
+            consumed_ms=row.consumed_ms,
+            family_id=row.family_id,
+            hublet=row.hublet,
+            hub_deleted=row.deleted_ms is not None,
+            install_active=row.uninstalled_ms is None,
+        )
+
+    @_unavailable_on_db_loss
+    async def redeem_code(
+        self, code_hash: bytes, now_ms: int, refresh: NewRefreshToken, access: NewAccessToken
+    ) -> bool:
+        try:
+            async with self.engine.begin() as conn:
+                # The conditional UPDATE comes first so SQLite takes its write lock up front and
+                # PostgreSQL's row lock serialises racers: exactly one sees rowcount 1.
+                result = await conn.execute(
+                    update(auth_codes)
+                    .where(auth_codes.c.code_hash == code_hash, auth_codes.c.consumed_ms.is_(None))
+                    .values(consumed_ms=now_ms, family_id=refresh.family_id)
+                )
+                if result.rowcount != 1:
+                    raise _LostRace
+                await self._insert_refresh(conn, refresh)
+                await self._insert_access(conn, access)
+        except _LostRace:
+            return False
+        return True
+
+    # --- tokens -------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _insert_refresh(conn: AsyncConnection, token: NewRefreshToken) -> None:
+        await conn.execute(
+            insert(refresh_tokens).values(
+                token_hash=token.token_hash,
+                app_id=token.app_id,
+                install_id=token.install_id,
+                hub_id=token.hub_id,
+                user_id=token.user_id,
+                scopes=_join(token.scopes),
+                family_id=token.family_id,
+                created_ms=token.created_ms,
+            )
+        )
+
+    @staticmethod
+    async def _insert_access(conn: AsyncConnection, token: NewAccessToken) -> None:
+        await conn.execute(
+            insert(access_tokens).values(
+                token_hash=token.token_hash,
+                app_id=token.app_id,
+                hub_id=token.hub_id,
+                user_id=token.user_id,
+                scopes=_join(token.scopes),
+                token_use=token.token_use.value,
+                family_id=token.family_id,
+                created_ms=token.created_ms,
+                expires_ms=token.expires_ms,
+            )
+        )
+
+    @_unavailable_on_db_loss
+    async def find_refresh_token(self, token_hash: bytes) -> RefreshTokenRecord | None:
+        row = await self._one(_REFRESH_QUERY.where(refresh_tokens.c.token_hash == token_hash))
+        if row is None:
+            return None
+        return RefreshTokenRecord(
+            refresh_id=row.refresh_id,
+            app_id=row.app_id,
+            client_id=row.client_id,
+            install_id=row.install_id,
+            hub_id=row.hub_id,
+            hub_domain=row.hub_domain,
+            hublet=row.hublet,
+            user_id=row.user_id,
+            user_email=row.email,
+            scopes=_split(row.scopes),
+            family_id=row.family_id,
+            created_ms=row.created_ms,
+            revoked_ms=row.revoked_ms,
+            rotated_ms=row.rotated_ms,
+            hub_deleted=row.deleted_ms is not None,
+            install_active=row.uninstalled_ms is None,
+            refresh_policy=RefreshPolicy(row.refresh_policy),
+        )
+
+    @_unavailable_on_db_loss
+    async def find_access_token(self, token_hash: bytes) -> AccessTokenRecord | None:
+        row = await self._one(_ACCESS_QUERY.where(access_tokens.c.token_hash == token_hash))
+        if row is None:
+            return None
+        return AccessTokenRecord(
+            access_id=row.access_id,
+            app_id=row.app_id,
+            client_id=row.client_id,
+            hub_id=row.hub_id,
+            hub_domain=row.hub_domain,
+            hublet=row.hublet,
+            user_id=row.user_id,
+            user_email=row.email,
+            scopes=_split(row.scopes),
+            created_ms=row.created_ms,
+            expires_ms=row.expires_ms,
+            revoked_ms=row.revoked_ms,
+            token_use=TokenUse(row.token_use),
+            is_private_distribution=bool(row.is_private_distribution),
+        )
+
+    @_unavailable_on_db_loss
+    async def issue_access_token(self, access: NewAccessToken) -> None:
+        async with self.engine.begin() as conn:
+            await self._insert_access(conn, access)
+
+    @_unavailable_on_db_loss
+    async def rotate_refresh_token(
+        self, refresh_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
+    ) -> bool:
+        try:
+            async with self.engine.begin() as conn:
+                result = await conn.execute(
+                    update(refresh_tokens)
+                    .where(
+                        refresh_tokens.c.refresh_id == refresh_id,
+                        refresh_tokens.c.rotated_ms.is_(None),
+                        refresh_tokens.c.revoked_ms.is_(None),
+                    )
+                    .values(rotated_ms=now_ms)
+                )
+                if result.rowcount != 1:
+                    raise _LostRace
+                await self._insert_refresh(conn, new_refresh)
+                await self._insert_access(conn, access)
+        except _LostRace:
+            return False
+        return True
+
+    @_unavailable_on_db_loss
+    async def revoke_refresh_token(
+        self, token_hash: bytes, now_ms: int, *, with_access_tokens: bool
+    ) -> bool:
+        async with self.engine.begin() as conn:
+            family = (
+                await conn.execute(
+                    update(refresh_tokens)
+                    .where(
+                        refresh_tokens.c.token_hash == token_hash,
+                        refresh_tokens.c.revoked_ms.is_(None),
+                        refresh_tokens.c.rotated_ms.is_(None),
+                    )
+                    .values(revoked_ms=now_ms)
+                    .returning(refresh_tokens.c.family_id)
+                )
+            ).scalar_one_or_none()
+            if family is None:
+                return False
+            if with_access_tokens:
+                await conn.execute(
+                    update(access_tokens)
+                    .where(
+                        access_tokens.c.family_id == family, access_tokens.c.revoked_ms.is_(None)
+                    )
+                    .values(revoked_ms=now_ms)
+                )
+        return True
+
+    @_unavailable_on_db_loss
+    async def revoke_access_token(self, token_hash: bytes, now_ms: int) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(access_tokens)
+                .where(
+                    access_tokens.c.token_hash == token_hash, access_tokens.c.revoked_ms.is_(None)
+                )
+                .values(revoked_ms=now_ms)
+            )
+        return result.rowcount == 1
+
+    @_unavailable_on_db_loss
+    async def revoke_family(self, family_id: str, now_ms: int) -> int:
+        total = 0
+        async with self.engine.begin() as conn:
+            for table in (refresh_tokens, access_tokens):
+                result = await conn.execute(
+                    update(table)
+                    .where(table.c.family_id == family_id, table.c.revoked_ms.is_(None))
+                    .values(revoked_ms=now_ms)
+                )
+                total += result.rowcount
+        return total
+
+    @_unavailable_on_db_loss
+    async def purge_expired(self, now_ms: int, batch_size: int = 1000) -> int:
+        """Delete expired access tokens and codes, and refresh tokens dead for longer than
+        the retention window, ``batch_size`` rows per short transaction."""
+        cutoff = now_ms - REFRESH_RETENTION_MS
+        targets = (
+            (access_tokens, access_tokens.c.access_id, access_tokens.c.expires_ms < now_ms),
+            (auth_codes, auth_codes.c.code_hash, auth_codes.c.expires_ms < now_ms),
+            (
+                refresh_tokens,
+                refresh_tokens.c.refresh_id,
+                or_(
+                    and_(
+                        refresh_tokens.c.revoked_ms.is_not(None),
+                        refresh_tokens.c.revoked_ms < cutoff,
+                    ),
+                    and_(
+                        refresh_tokens.c.rotated_ms.is_not(None),
+                        refresh_tokens.c.rotated_ms < cutoff,
+                    ),
+                ),
+            ),
+        )
+        removed = 0
+        for table, key, dead in targets:
+            while True:
+                batch = select(key).where(dead).limit(batch_size).scalar_subquery()
+                async with self.engine.begin() as conn:
+                    count = (await conn.execute(delete(table).where(key.in_(batch)))).rowcount
+                removed += count
+                if count < batch_size:
+                    break
+                await asyncio.sleep(0)  # let serving requests in between batches
+        return removed
+
+    @_unavailable_on_db_loss
+    async def count_rows(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        async with self.engine.connect() as conn:
+            for table in (apps, hubs, users, installs, auth_codes, refresh_tokens, access_tokens):
+                out[table.name] = (
+                    await conn.execute(select(func.count()).select_from(table))
+                ).scalar_one()
+        return out

@@ -1,0 +1,92 @@
+"""The ASGI application: route table, middleware, error handlers and the lifespan that opens
+(and closes) storage.
+
+``create_app`` is the only entry point; the CLI, the tests and the pytest plugin all call it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from hubauth.config import Settings
+from hubauth.core.clock import Clock, SystemClock
+from hubauth.core.context import Context
+from hubauth.core.tokens import TokenHasher
+from hubauth.store import migrate
+from hubauth.store.sql import SqlStore
+from hubauth.web import oauth_v1
+from hubauth.web.errors import EXCEPTION_HANDLERS
+from hubauth.web.middleware import RequestIdMiddleware
+from hubauth.web.responses import ContractCheck
+
+_log = logging.getLogger("hubauth")
+
+
+class SchemaBehind(RuntimeError):
+    """The database schema is older than this hubauth; ``hubauth db upgrade`` fixes it."""
+
+
+def route_table() -> list[BaseRoute]:
+    """Every public route, in one place (the OpenAPI description is generated from it)."""
+    return [*oauth_v1.routes]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: SqlStore | None = None,
+    clock: Clock | None = None,
+    contract_check: ContractCheck | None = None,
+) -> Starlette:
+    """Build the app. A given ``store`` is used as is (and not closed); otherwise one is opened
+    from ``settings.database_url`` on start-up, after checking the schema is current."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        own_store = store is None
+        active = store or SqlStore.from_url(settings.database_url, pool_size=settings.db_pool_size)
+        try:
+            if own_store:
+                schema = await migrate.status(active.engine)
+                if not schema.up_to_date:
+                    raise SchemaBehind(
+                        f"database schema is at {schema.current or 'nothing'}, this hubauth needs "
+                        f"{schema.head}: run `hubauth db upgrade --database URL` first"
+                    )
+            app.state.ctx = Context(
+                store=active,
+                clock=clock or SystemClock(),
+                hasher=TokenHasher(settings.server_key()),
+                policy=settings.policy(),
+            )
+            yield
+        finally:
+            if own_store:
+                await active.close()
+
+    app = Starlette(
+        routes=route_table(),
+        middleware=[Middleware(RequestIdMiddleware)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.contract_check = contract_check
+    return app
+
+
+def asgi_app_from_env() -> Any:
+    """Factory for ASGI servers (``granian --factory hubauth.web.app:asgi_app_from_env``)."""
+    from hubauth.config import load_settings
+    from hubauth.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

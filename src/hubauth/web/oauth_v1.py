@@ -1,0 +1,93 @@
+"""HubSpot's v1 OAuth API (spec §1.2-§1.5):
+
+* ``POST /oauth/v1/token``
+* ``GET /oauth/v1/access-tokens/{token}``
+* ``GET /oauth/v1/refresh-tokens/{token}``
+* ``DELETE /oauth/v1/refresh-tokens/{token}``
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hubauth.core import metadata, revocation
+from hubauth.core.errors import ApiError, TokenNotFound, invalid_request
+from hubauth.core.token_endpoint import response_body, token_request
+from hubauth.web.forms import query_params, read_form
+from hubauth.web.responses import NO_STORE, json_response
+
+#: HubSpot's v1 spec allows these two in the query string (spec §1.2); nothing else.
+V1_QUERY_PARAMS = frozenset({"client_secret", "refresh_token"})
+
+ACCESS_TOKEN_NOT_FOUND = ApiError(
+    "INVALID_AUTHENTICATION", "The access token is invalid, expired or revoked", 401
+)
+REFRESH_TOKEN_NOT_FOUND = ApiError(
+    "OBJECT_NOT_FOUND", "The refresh token is invalid, expired or revoked", 404
+)
+
+
+async def token(request: Request) -> Response:
+    state = request.app.state
+    params = await read_form(request, state.settings.max_body_bytes)
+    query = query_params(request)
+    if query:
+        if not state.settings.allow_query_credentials_v1 and query.keys() & V1_QUERY_PARAMS:
+            raise invalid_request("credentials must be sent in the form body, not the URL")
+        for name in V1_QUERY_PARAMS & query.keys():
+            if name in params and params[name] != query[name]:
+                raise invalid_request(f"parameter {name!r} is repeated")
+            params.setdefault(name, query[name])
+    issued = await token_request(state.ctx, params)
+    return json_response(state, "token-response", response_body(issued))
+
+
+async def access_token_metadata(request: Request) -> Response:
+    try:
+        body = await metadata.access_token_info(request.app.state.ctx, request.path_params["token"])
+    except TokenNotFound:
+        raise ACCESS_TOKEN_NOT_FOUND from None
+    return json_response(request.app.state, "access-token-metadata", body)
+
+
+async def refresh_token_metadata(request: Request) -> Response:
+    try:
+        body = await metadata.refresh_token_info(
+            request.app.state.ctx, request.path_params["token"]
+        )
+    except TokenNotFound:
+        raise REFRESH_TOKEN_NOT_FOUND from None
+    return json_response(request.app.state, "refresh-token-metadata", body)
+
+
+async def delete_refresh_token(request: Request) -> Response:
+    try:
+        await revocation.delete_refresh_token(request.app.state.ctx, request.path_params["token"])
+    except TokenNotFound:
+        raise REFRESH_TOKEN_NOT_FOUND from None
+    return Response(status_code=204, headers=NO_STORE)
+
+
+routes = [
+    Route("/oauth/v1/token", token, methods=["POST"], name="v1_token"),
+    Route(
+        "/oauth/v1/access-tokens/{token:path}",
+        access_token_metadata,
+        methods=["GET"],
+        name="v1_access_token_metadata",
+    ),
+    Route(
+        "/oauth/v1/refresh-tokens/{token:path}",
+        refresh_token_metadata,
+        methods=["GET"],
+        name="v1_refresh_token_metadata",
+    ),
+    Route(
+        "/oauth/v1/refresh-tokens/{token:path}",
+        delete_refresh_token,
+        methods=["DELETE"],
+        name="v1_delete_refresh_token",
+    ),
+]
