@@ -33,6 +33,7 @@ def _new_access(
     family_id: str | None,
     hublet: str,
     now_ms: int,
+    install_id: int | None = None,
     token_use: TokenUse = TokenUse.ACCESS_TOKEN,
 ) -> tuple[str, NewAccessToken, int]:
     ttl = (
@@ -51,6 +52,7 @@ def _new_access(
         expires_ms=now_ms + ttl * 1000,
         token_use=token_use,
         family_id=family_id,
+        install_id=install_id,
     )
     return value, record, ttl
 
@@ -108,6 +110,7 @@ async def authorization_code(
         family_id=family_id,
         hublet=record.hublet,
         now_ms=now,
+        install_id=record.install_id,
     )
     if not await ctx.store.redeem_code(code_hash, now, refresh, access):
         # Lost a race against a concurrent redemption: that is a replay too.
@@ -192,6 +195,7 @@ async def refresh_token(
         family_id=record.family_id,
         hublet=record.hublet,
         now_ms=now,
+        install_id=record.install_id,
     )
     returned_refresh = refresh_token
     if record.refresh_policy is RefreshPolicy.ROTATE:

@@ -104,6 +104,7 @@ class NewAccessToken:
     expires_ms: int
     token_use: TokenUse = TokenUse.ACCESS_TOKEN
     family_id: str | None = None
+    install_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,10 +50,10 @@ def new_auth_code(hublet: str, shape: TokenShape = TokenShape.HUBSPOT) -> str:
 def new_access_token(hublet: str = "na1") -> str:
     """An opaque bearer token in HubSpot's look: ``C`` + URL-safe base64 embedding the hublet.
 
-    It carries 768 random bits; nothing in it is meaningful to a client (HubSpot's own are
+    It carries 864 random bits; nothing in it is meaningful to a client (HubSpot's own are
     opaque too), which keeps it free to change.
     """
-    body = hublet.encode() + secrets.token_bytes(96)
+    body = hublet.encode() + secrets.token_bytes(108)
     return "C" + base64.urlsafe_b64encode(body).decode().rstrip("=")
 
 

@@ -127,6 +127,7 @@ access_tokens = Table(
     Column("app_id", Integer, ForeignKey("apps.app_id"), nullable=False),
     Column("hub_id", Integer, nullable=True),
     Column("user_id", Integer, nullable=True),
+    Column("install_id", Integer, nullable=True),
     Column("scopes", Text, nullable=False),
     Column("token_use", String(24), nullable=False),
     Column("family_id", String(32), nullable=True),

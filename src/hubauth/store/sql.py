@@ -147,6 +147,7 @@ _ACCESS_QUERY = select(
     hubs.c.hub_domain,
     hubs.c.hublet,
     access_tokens.c.user_id,
+    access_tokens.c.install_id,
     users.c.email,
     access_tokens.c.scopes,
     access_tokens.c.created_ms,
@@ -510,6 +511,7 @@ class SqlStore:
                 app_id=token.app_id,
                 hub_id=token.hub_id,
                 user_id=token.user_id,
+                install_id=token.install_id,
                 scopes=_join(token.scopes),
                 token_use=token.token_use.value,
                 family_id=token.family_id,
@@ -563,6 +565,7 @@ class SqlStore:
             revoked_ms=row.revoked_ms,
             token_use=TokenUse(row.token_use),
             is_private_distribution=bool(row.is_private_distribution),
+            install_id=row.install_id,
         )
 
     @_unavailable_on_db_loss

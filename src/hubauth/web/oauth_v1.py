@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hubauth.core import metadata, revocation
 from hubauth.core.errors import ApiError, TokenNotFound, invalid_request
 from hubauth.core.token_endpoint import response_body, token_request
 from hubauth.web.forms import query_params, read_form
 from hubauth.web.responses import NO_STORE, json_response
+from hubauth.web.routing import ApiRoute
 
 #: HubSpot's v1 spec allows these two in the query string (spec §1.2); nothing else.
 V1_QUERY_PARAMS = frozenset({"client_secret", "refresh_token"})
@@ -70,24 +70,44 @@ async def delete_refresh_token(request: Request) -> Response:
     return Response(status_code=204, headers=NO_STORE)
 
 
+TOKEN_ERRORS = {400: "token-error", 413: "token-error", 415: "token-error", 503: "error"}
+
 routes = [
-    Route("/oauth/v1/token", token, methods=["POST"], name="v1_token"),
-    Route(
+    ApiRoute(
+        "/oauth/v1/token",
+        token,
+        methods=["POST"],
+        name="v1_token",
+        summary="Exchange a code or refresh token for tokens (client_credentials too)",
+        request_contract="token-request",
+        responses={200: "token-response", **TOKEN_ERRORS},
+        tags=["OAuth v1"],
+    ),
+    ApiRoute(
         "/oauth/v1/access-tokens/{token:path}",
         access_token_metadata,
         methods=["GET"],
         name="v1_access_token_metadata",
+        summary="Metadata of an access token (remaining lifetime in expires_in)",
+        responses={200: "access-token-metadata", 401: "error", 503: "error"},
+        tags=["OAuth v1"],
     ),
-    Route(
+    ApiRoute(
         "/oauth/v1/refresh-tokens/{token:path}",
         refresh_token_metadata,
         methods=["GET"],
         name="v1_refresh_token_metadata",
+        summary="Metadata of a refresh token",
+        responses={200: "refresh-token-metadata", 404: "error", 503: "error"},
+        tags=["OAuth v1"],
     ),
-    Route(
+    ApiRoute(
         "/oauth/v1/refresh-tokens/{token:path}",
         delete_refresh_token,
         methods=["DELETE"],
         name="v1_delete_refresh_token",
+        summary="Delete a refresh token (access tokens minted from it stay valid by default)",
+        responses={204: None, 404: "error", 503: "error"},
+        tags=["OAuth v1"],
     ),
 ]

@@ -102,6 +102,7 @@ def upgrade() -> None:
         sa.Column("app_id", sa.Integer, sa.ForeignKey("apps.app_id"), nullable=False),
         sa.Column("hub_id", sa.Integer, nullable=True),
         sa.Column("user_id", sa.Integer, nullable=True),
+        sa.Column("install_id", sa.Integer, nullable=True),
         sa.Column("scopes", sa.Text, nullable=False),
         sa.Column("token_use", sa.String(24), nullable=False),
         sa.Column("family_id", sa.String(32), nullable=True),

@@ -1,0 +1,3 @@
+from hubauth.cli.main import cli
+
+cli()

@@ -1,0 +1,239 @@
+"""Test helpers shared by the suites: databases on both backends, contract checking with the
+official ``json-structure`` package, seeded apps, and a real server in a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from json_structure import InstanceValidator
+
+from hubauth import contracts
+from hubauth.core import authorization, tokens
+from hubauth.core.context import Context
+from hubauth.core.models import RefreshPolicy
+from hubauth.core.passwords import hash_password
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get(
+    "HUBAUTH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+TEST_KEY = "k" * 16 + secrets.token_hex(16)
+
+
+class ContractViolation(AssertionError):
+    pass
+
+
+_validators: dict[str, InstanceValidator] = {}
+
+
+def official_check(contract: str, body: Any) -> None:
+    """Validate a body with the official package (a fresh validator per call: the official
+    one keeps its error list on the object and mutates its inputs)."""
+    schema = copy.deepcopy(contracts.load(contract))
+    errors = InstanceValidator(schema).validate(copy.deepcopy(body))
+    if errors:
+        raise ContractViolation(f"{contract}: {errors} in {body!r}")
+
+
+# --- PostgreSQL databases ---------------------------------------------------------------------
+
+
+async def _pg_exec(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def create_pg_database() -> str:
+    """A fresh, empty database on the shared server; returns its URL."""
+    name = "hubauth_t_" + secrets.token_hex(6)
+    try:
+        asyncio.run(_pg_exec(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise RuntimeError(
+            f"PostgreSQL is required for the storage tests and is not reachable at "
+            f"{PG_ADMIN_URL} ({exc}); start it (see .ci/run) or set HUBAUTH_TEST_POSTGRES_URL"
+        ) from exc
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# --- seeded data ------------------------------------------------------------------------------
+
+
+@dataclass
+class Seed:
+    app_id: int
+    client_id: str
+    client_secret: str
+    hub_id: int
+    hub_domain: str
+    user_id: int
+    email: str
+    password: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    optional_scopes: tuple[str, ...]
+
+    def creds(self) -> dict[str, str]:
+        return {"client_id": self.client_id, "client_secret": self.client_secret}
+
+
+async def seed(
+    ctx: Context,
+    *,
+    scopes: tuple[str, ...] = ("oauth", "crm.objects.contacts.read"),
+    optional_scopes: tuple[str, ...] = ("crm.objects.deals.read",),
+    refresh_policy: RefreshPolicy = RefreshPolicy.STATIC,
+    redirect_uri: str = "https://app.example.test/callback",
+) -> Seed:
+    """An app, a hub and a user of their own for one test (unique values, no clashes)."""
+    tag = secrets.token_hex(4)
+    secret = tokens.new_client_secret()
+    password = "pw-" + secrets.token_hex(6)
+    now = ctx.now_ms()
+    app = await ctx.store.create_app(
+        client_id=tokens.new_client_id(),
+        client_secret_hash=ctx.hasher.hash(secret),
+        name=f"Test app {tag}",
+        redirect_uris=[redirect_uri, "http://localhost:8765/cb"],
+        scopes=scopes,
+        optional_scopes=optional_scopes,
+        refresh_policy=refresh_policy,
+        now_ms=now,
+    )
+    hub = await ctx.store.create_hub(f"{tag}.example.test", now_ms=now)
+    user = await ctx.store.create_user(
+        f"user-{tag}@example.test", hash_password(password), now_ms=now
+    )
+    await ctx.store.add_hub_member(hub.hub_id, user.user_id)
+    return Seed(
+        app_id=app.app_id,
+        client_id=app.client_id,
+        client_secret=secret,
+        hub_id=hub.hub_id,
+        hub_domain=hub.hub_domain,
+        user_id=user.user_id,
+        email=user.email,
+        password=password,
+        redirect_uri=redirect_uri,
+        scopes=scopes,
+        optional_scopes=optional_scopes,
+    )
+
+
+async def mint_code(
+    ctx: Context,
+    s: Seed,
+    *,
+    optional: tuple[str, ...] = (),
+    code_challenge: str | None = None,
+    redirect_uri: str | None = None,
+) -> str:
+    request = await authorization.validate_request(
+        ctx,
+        client_id=s.client_id,
+        redirect_uri=redirect_uri or s.redirect_uri,
+        scope=" ".join(s.scopes),
+        optional_scope=" ".join(s.optional_scopes),
+        code_challenge=code_challenge,
+        code_challenge_method="S256" if code_challenge else None,
+    )
+    hub = await ctx.store.find_hub(s.hub_id)
+    user = await ctx.store.find_user(s.user_id)
+    assert hub is not None and user is not None
+    return await authorization.approve(ctx, request, hub, user, optional)
+
+
+# --- a real server ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def hubauth_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "hubauth.cli", *args]
+
+
+class LiveServer:
+    """``hubauth serve`` in a subprocess (granian), as a user would run it."""
+
+    def __init__(self, database_url: str, env: dict[str, str], workers: int = 1) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        self.proc = subprocess.Popen(
+            hubauth_cmd(
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--database",
+                database_url,
+            ),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                out = self.proc.stdout.read().decode() if self.proc.stdout else ""
+                raise RuntimeError(f"hubauth serve exited early:\n{out}")
+            try:
+                httpx.get(self.url + "/oauth/v1/refresh-tokens/probe", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("hubauth serve did not start within 30 s")
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        try:
+            out, _ = self.proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        return out.decode() if out else ""
+
+
+async def db_snapshot(store: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, ordered: compare before/after to prove nothing changed."""
+    from sqlalchemy import select
+
+    from hubauth.store.schema import metadata
+
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    async with store.engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            rows = (await conn.execute(select(table))).all()
+            out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
