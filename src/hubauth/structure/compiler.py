@@ -26,6 +26,7 @@ from typing import Any
 
 from . import codes as c
 from . import keywords as kw
+from .codegen import Inline, array_ok, map_ok, object_ok
 from .document import Profile, extends_list, resolve_type_ref
 from .formats import FORMAT_CHECKS
 from .jsonvalue import TooDeep, first_duplicate
@@ -35,7 +36,9 @@ from .primitives import (
     DETAIL_LENIENT,
     FAST,
     FAST_LENIENT,
+    INT_RANGES,
     binary_checkers,
+    decimal_predicate,
     json_kind,
     numeric_value,
     parse_decimal,
@@ -50,13 +53,31 @@ Check = tuple[Callable[[Any], bool], Callable[[Any, str, list[Problem]], None]]
 
 
 class Node:
-    """The compiled form of one schema position."""
+    """The compiled form of one schema position.
 
-    __slots__ = ("ok", "collect")
+    ``inline`` tells generated parents how to check this node without a call
+    where possible (see :mod:`hubauth.structure.codegen`).
+    """
 
-    def __init__(self, ok: Ok, collect: Collect) -> None:
+    __slots__ = ("ok", "collect", "inline")
+
+    def __init__(self, ok: Ok, collect: Collect, inline: Inline | None = None) -> None:
         self.ok = ok
         self.collect = collect
+        self.inline = inline or Inline("@n({x}, {d})", {"n": ok})
+
+
+# Inline forms for unconstrained primitives whose check is one expression.
+# Bounds come from primitives.INT_RANGES (trusted integers).
+_SIMPLE_INLINE: dict[str, str] = {
+    "string": "type({x}) is str",
+    "boolean": "({x} is True or {x} is False)",
+    "null": "{x} is None",
+    **{
+        name: f"type({{x}}) is int and {INT_RANGES[name][0]} <= {{x}} <= {INT_RANGES[name][1]}"
+        for name in ("integer", "int8", "uint8", "int16", "uint16", "int32", "uint32")
+    },
+}
 
 
 class _Cell:
@@ -76,7 +97,7 @@ def _nothing(v: Any, d: int, p: str, out: list[Problem]) -> None:
     return None
 
 
-ANY_NODE = Node(_always, _nothing)
+ANY_NODE = Node(_always, _nothing, Inline("True"))
 
 
 def _depth_problem(p: str, limit: int) -> Problem:
@@ -189,19 +210,25 @@ class Compiler:
         if t == "binary" and s.get("contentEncoding") in kw.CONTENT_ENCODINGS:
             fast, detail = binary_checkers(s["contentEncoding"])
         checks = self.constraints(t, s)
+        if t == "decimal":
+            # Core 3.2.2.15 digit limits, folded into the single regex match.
+            fast = decimal_predicate(*_precision_scale(s))
+            detail = _decimal_detail(detail, _decimal_digits_check(*_precision_scale(s)))
         if not checks:
-            def ok(v: Any, d: int) -> bool:
-                return fast(v)
+            pred = fast
         else:
             oks = tuple(ch[0] for ch in checks)
 
-            def ok(v: Any, d: int) -> bool:
+            def pred(v: Any) -> bool:
                 if not fast(v):
                     return False
                 for f in oks:
                     if not f(v):
                         return False
                 return True
+
+        def ok(v: Any, d: int) -> bool:
+            return pred(v)
 
         def collect(v: Any, d: int, p: str, out: list[Problem]) -> None:
             problem = detail(v)
@@ -212,7 +239,9 @@ class Compiler:
                 if not f(v):
                     report(v, p, out)
 
-        return Node(ok, collect)
+        simple = _SIMPLE_INLINE.get(t) if not checks else None
+        inline = Inline(simple) if simple else Inline("@p({x})", {"p": pred})
+        return Node(ok, collect, inline)
 
     def constraints(self, kind: str, s: dict[str, Any]) -> list[Check]:
         """Checks that run once the value is known to be of ``kind``."""
@@ -226,8 +255,6 @@ class Compiler:
             # Core 3.8.1: "the string's length MUST not exceed this value"
             # (decision D4: always enforced, counted in code points).
             checks.append(_length_check(s["maxLength"], upper=True))
-        if kind == "decimal":
-            checks.append(_decimal_digits_check(s.get("precision", 34), s.get("scale", 7)))
         if self.profile.validation:
             checks.extend(self._validation_checks(kind, s))
         return checks
@@ -296,6 +323,20 @@ class Compiler:
             for schema in lineage:
                 checks.extend(self._object_validation(schema, pattern_nodes))
         known = frozenset(props) | ({ignore} if ignore else frozenset())
+        if (
+            not alternatives and not pattern_nodes and not checks and extra_node is None
+            and set(plain) <= props.keys()
+        ):
+            fast = object_ok(
+                [(name, node.inline, name in plain) for name, node in props.items()],
+                None if allow_extra else known,
+                self.max_depth,
+            )
+            generic = _object_node(
+                props, tuple(plain), alternatives, allow_extra, extra_node,
+                tuple(pattern_nodes), tuple(checks), known, self.max_depth,
+            )
+            return Node(fast, generic.collect)
         return _object_node(
             props, tuple(plain), tuple(alternatives), allow_extra, extra_node,
             tuple(pattern_nodes), tuple(checks), known, self.max_depth,
@@ -343,7 +384,9 @@ class Compiler:
             # values (bool is excluded by the type check), so a plain set works.
             simple = isinstance(items_schema, dict) and self._kind(items_schema) in kw.PRIMITIVES
             checks.insert(0, _unique_node(c.INSTANCE_SET_DUPLICATE, simple, self.max_depth))
-        return _array_node(item, tuple(checks), self.max_depth)
+        generic = _array_node(item, tuple(checks), self.max_depth)
+        fast = array_ok(item.inline, tuple(n.ok for n in checks), self.max_depth)
+        return Node(fast, generic.collect)
 
     # -- map (core 3.2.3.4) ------------------------------------------------------
     def compile_map(self, s: dict[str, Any]) -> Node:
@@ -363,7 +406,11 @@ class Compiler:
             if isinstance(pk, dict):
                 for pattern, sub in pk.items():
                     pattern_nodes.append((compile_pattern(pattern, False), self.compile_schema(sub)))
-        return _map_node(values, tuple(pattern_nodes), tuple(checks), self.max_depth)
+        generic = _map_node(values, tuple(pattern_nodes), tuple(checks), self.max_depth)
+        if pattern_nodes:
+            return generic
+        fast = map_ok(values.inline, tuple(n.ok for n in checks), self.max_depth)
+        return Node(fast, generic.collect)
 
     # -- tuple (core 3.2.3.5, 3.7.11) --------------------------------------------
     def compile_tuple(self, s: dict[str, Any]) -> Node:
@@ -526,6 +573,27 @@ def _length_check(limit: int, upper: bool) -> Check:
             out.append(Problem(p, c.INSTANCE_STRING_TOO_SHORT, f"string has {len(v)} characters; minLength is {limit}"))
 
     return ok, report
+
+
+def _precision_scale(s: dict[str, Any]) -> tuple[int, int]:
+    prec, sc = s.get("precision"), s.get("scale")
+    return (prec if _count(prec) else 34, sc if _count(sc) else 7)
+
+
+def _decimal_detail(
+    detail: Callable[[Any], tuple[str, str] | None], digits: Check
+) -> Callable[[Any], tuple[str, str] | None]:
+    def combined(v: Any) -> tuple[str, str] | None:
+        problem = detail(v)
+        if problem is not None:
+            return problem
+        if not digits[0](v):
+            out: list[Problem] = []
+            digits[1](v, "", out)
+            return out[0].code, out[0].message
+        return None
+
+    return combined
 
 
 def _decimal_digits_check(precision: Any, scale: Any) -> Check:
@@ -1022,6 +1090,16 @@ def _inline_choice_node(choices: dict[str, Node], selector: str, max_depth: int)
 
 def _union_node(nodes: tuple[Node, ...], names: str) -> Node:
     oks = tuple(n.ok for n in nodes)
+    # First match wins (core 3.5.1); for a yes/no answer "any" is the same.
+    env: dict[str, Any] = {}
+    parts = []
+    for i, n in enumerate(nodes):
+        text = n.inline.template
+        for name, value in n.inline.env.items():
+            env[f"u{i}{name}"] = value
+            text = text.replace(f"@{name}", f"@u{i}{name}")
+        parts.append("(" + text + ")")
+    inline = Inline(" or ".join(parts) or "False", env)
 
     def ok(v: Any, d: int) -> bool:
         for f in oks:
@@ -1033,7 +1111,7 @@ def _union_node(nodes: tuple[Node, ...], names: str) -> Node:
         if not ok(v, d):
             out.append(Problem(p, c.INSTANCE_UNION_NO_MATCH, f"{json_kind(v)} value matches none of: {names}"))
 
-    return Node(ok, collect)
+    return Node(ok, collect, inline)
 
 
 def _all_of(nodes: list[Node], code: str | None) -> Node:

@@ -53,12 +53,17 @@ _UNSIGNED_INT = re.compile(r"(?:0|[1-9][0-9]*)\Z")
 _DECIMAL = re.compile(r"(-?)(0|[1-9][0-9]*)\.([0-9]+)\Z")
 _MAX_BIGINT_CHARS = 41  # "-" + 39 digits covers -2**127; more cannot be in range
 
-_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
-_TIME = r"([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?"
-_OFFSET = r"(?:[Zz]|[+-]([0-9]{2}):([0-9]{2}))"
-_FULL_TIME = re.compile(_TIME + _OFFSET + r"\Z")
-_PARTIAL_OR_FULL_TIME = re.compile(_TIME + "(?:" + _OFFSET + r")?\Z")
-_DATETIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]" + _TIME + _OFFSET + r"\Z")
+# RFC 3339 section 5.6.  Field ranges are encoded in the expressions so that
+# the common case needs no int() conversions; only days 29-31 are looked up.
+_Y = r"([0-9]{4})"
+_MO = r"(0[1-9]|1[0-2])"
+_D = r"(0[1-9]|[12][0-9]|3[01])"
+_HMS = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?"
+_OFFSET = r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+_DATE = re.compile(_Y + "-" + _MO + "-" + _D + r"\Z")
+_DATETIME = re.compile(_Y + "-" + _MO + "-" + _D + "[Tt]" + _HMS + _OFFSET + r"\Z")
+_FULL_TIME = re.compile(_HMS + _OFFSET + r"\Z")
+_PARTIAL_OR_FULL_TIME = re.compile(_HMS + "(?:" + _OFFSET + r")?\Z")
 # ISO 8601 / RFC 3339 appendix A durations; a fraction only on seconds
 # (decision D7).  "(?!\Z)" demands at least one component, "T(?=[0-9])" a
 # component after T.
@@ -101,40 +106,27 @@ def _valid_ymd(y: int, m: int, d: int) -> bool:
     return d <= _DAYS[m - 1]
 
 
-def _valid_hms(h: str, mi: str, s: str) -> bool:
-    # RFC 3339 5.6/5.7: second 60 is a leap second.
-    return int(h) <= 23 and int(mi) <= 59 and int(s) <= 60
-
-
-def _valid_offset(oh: str | None, om: str | None) -> bool:
-    return oh is None or (int(oh) <= 23 and int(om or "0") <= 59)
+def _day_ok(m: re.Match[str]) -> bool:
+    # Two-digit strings compare like their numbers; every month has 28 days.
+    return m[3] <= "28" or _valid_ymd(int(m[1]), int(m[2]), int(m[3]))
 
 
 def is_date(v: str) -> bool:
     m = _DATE.match(v)
-    return m is not None and _valid_ymd(int(m[1]), int(m[2]), int(m[3]))
+    return m is not None and _day_ok(m)
 
 
 def is_datetime(v: str) -> bool:
     m = _DATETIME.match(v)
-    return (
-        m is not None
-        and _valid_ymd(int(m[1]), int(m[2]), int(m[3]))
-        and _valid_hms(m[4], m[5], m[6])
-        and _valid_offset(m[7], m[8])
-    )
+    return m is not None and _day_ok(m)
 
 
-def _time_checker(pattern: re.Pattern[str]) -> Callable[[str], bool]:
-    def check(v: str) -> bool:
-        m = pattern.match(v)
-        return m is not None and _valid_hms(m[1], m[2], m[3]) and _valid_offset(m[4], m[5])
-
-    return check
+def is_full_time(v: str) -> bool:
+    return _FULL_TIME.match(v) is not None
 
 
-is_full_time = _time_checker(_FULL_TIME)
-is_time_optional_offset = _time_checker(_PARTIAL_OR_FULL_TIME)
+def is_time_optional_offset(v: str) -> bool:
+    return _PARTIAL_OR_FULL_TIME.match(v) is not None
 
 
 def is_duration(v: str) -> bool:
@@ -160,6 +152,22 @@ def is_json_pointer(v: str) -> bool:
 
 def is_binary(v: str, encoding: str = "base64") -> bool:
     return _BINARY[encoding].match(v) is not None
+
+
+def decimal_predicate(precision: int, scale: int) -> Callable[[Any], bool]:
+    """Fast check for a decimal string within precision/scale (decision D2)."""
+    match = _DECIMAL.match
+
+    def pred(v: Any) -> bool:
+        if type(v) is not str:
+            return False
+        m = match(v)
+        if m is None:
+            return False
+        frac = len(m[3])
+        return frac <= scale and len(m[2].lstrip("0")) + frac <= precision
+
+    return pred
 
 
 def parse_decimal(v: str) -> tuple[int, int] | None:
