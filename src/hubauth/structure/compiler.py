@@ -174,7 +174,7 @@ class Compiler:
             parts.extend(self.compile_composition(s))
         if not parts:
             return ANY_NODE
-        return parts[0] if len(parts) == 1 else _all_of(parts, None)
+        return parts[0] if len(parts) == 1 else _all_of(parts)
 
     def _kind(self, s: dict[str, Any], seen: frozenset[int] = frozenset()) -> str:
         t = s.get("type")
@@ -471,7 +471,7 @@ class Compiler:
             if isinstance(subs, list) and subs:
                 compiled = [self.compile_schema(x) for x in subs if isinstance(x, dict)]
                 if key == "allOf":
-                    nodes.append(_all_of(compiled, c.INSTANCE_ALL_OF))
+                    nodes.append(_all_of(compiled))
                 elif key == "anyOf":
                     nodes.append(_any_of(compiled))
                 else:
@@ -1114,7 +1114,7 @@ def _union_node(nodes: tuple[Node, ...], names: str) -> Node:
     return Node(ok, collect, inline)
 
 
-def _all_of(nodes: list[Node], code: str | None) -> Node:
+def _all_of(nodes: list[Node]) -> Node:
     oks = tuple(n.ok for n in nodes)
 
     def ok(v: Any, d: int) -> bool:
