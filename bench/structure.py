@@ -267,7 +267,9 @@ def bench_workload(
         "hubauth json.loads + is_valid": best(lambda: is_valid(loads(data)), n, repeat),
         "hubauth msgspec.json.decode + is_valid": best(lambda: is_valid(untyped(data)), n, repeat),
         "msgspec decode(bytes -> Struct)": best(lambda: decoder.decode(data), n, repeat),
-        "json-structure 0.8.0 validate": best(lambda: official.validate(instance), max(n // 50, 20), repeat),
+        "json-structure 0.8.0 validate": best(
+            lambda: official.validate(instance), max(n // 50, 20), repeat
+        ),
     }
     base = timings["hubauth is_valid"]
     return {
@@ -276,11 +278,14 @@ def bench_workload(
         "seconds_per_call": timings,
         "ratio_vs_hubauth_is_valid": {k: v / base for k, v in timings.items()},
         "official_over_hubauth_is_valid": timings["json-structure 0.8.0 validate"] / base,
-        "official_over_hubauth_validate": timings["json-structure 0.8.0 validate"] / timings["hubauth validate"],
+        "official_over_hubauth_validate": timings["json-structure 0.8.0 validate"]
+        / timings["hubauth validate"],
         "hubauth_is_valid_over_msgspec": base / timings["msgspec decode(bytes -> Struct)"],
         "hubauth_loads_is_valid_over_msgspec": timings["hubauth json.loads + is_valid"]
         / timings["msgspec decode(bytes -> Struct)"],
-        "hubauth_untyped_decode_is_valid_over_msgspec": timings["hubauth msgspec.json.decode + is_valid"]
+        "hubauth_untyped_decode_is_valid_over_msgspec": timings[
+            "hubauth msgspec.json.decode + is_valid"
+        ]
         / timings["msgspec decode(bytes -> Struct)"],
     }
 
@@ -291,7 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     results = [
-        bench_workload("refresh-token", load_contract(), REFRESH_INSTANCE, RefreshTokenMetadata, args.repeat),
+        bench_workload(
+            "refresh-token", load_contract(), REFRESH_INSTANCE, RefreshTokenMetadata, args.repeat
+        ),
         bench_workload("order (~3 KB)", ORDER_SCHEMA, order_instance(), Order, args.repeat),
     ]
     if args.json:
@@ -305,8 +312,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  official / hubauth is_valid       {r['official_over_hubauth_is_valid']:8.1f}x")
         print(f"  official / hubauth validate       {r['official_over_hubauth_validate']:8.1f}x")
         print(f"  hubauth is_valid / msgspec        {r['hubauth_is_valid_over_msgspec']:8.2f}x")
-        print(f"  hubauth loads+is_valid / msgspec  {r['hubauth_loads_is_valid_over_msgspec']:8.2f}x")
-        print(f"  hubauth msgspec-decode+is_valid / msgspec {r['hubauth_untyped_decode_is_valid_over_msgspec']:6.2f}x")
+        print(
+            f"  hubauth loads+is_valid / msgspec  {r['hubauth_loads_is_valid_over_msgspec']:8.2f}x"
+        )
+        print(
+            "  hubauth msgspec-decode+is_valid / msgspec "
+            f"{r['hubauth_untyped_decode_is_valid_over_msgspec']:6.2f}x"
+        )
     return 0
 
 

@@ -127,25 +127,62 @@ def collect_cases(assets: pathlib.Path) -> list[Case]:
         for f in sorted((tests / "schemas" / sub).glob("*.json")):
             cases.append(Case(f"schemas/{sub}", f.name, "schema", load(f), True))
     for f in sorted((tests / "schemas/warnings").glob("*.json")):
-        cases.append(Case("schemas/warnings (warns)", f.name, "warning", load(f), "without-uses" in f.name))
+        cases.append(
+            Case("schemas/warnings (warns)", f.name, "warning", load(f), "without-uses" in f.name)
+        )
     for name in ADVERSARIAL_INVALID:
-        cases.append(Case("schemas/adversarial (invalid)", name, "schema", load(tests / "schemas/adversarial" / name), False))
+        cases.append(
+            Case(
+                "schemas/adversarial (invalid)",
+                name,
+                "schema",
+                load(tests / "schemas/adversarial" / name),
+                False,
+            )
+        )
     if samples.is_dir():
         for d in sorted(p for p in samples.iterdir() if p.is_dir()):
             schema = load(d / "schema.struct.json")
             cases.append(Case("samples/schemas", d.name, "schema", schema, True))
             for ex in sorted(d.glob("example*.json")):
-                cases.append(Case("samples/instances", f"{d.name}/{ex.name}", "instance", schema, True, load(ex)))
+                cases.append(
+                    Case(
+                        "samples/instances",
+                        f"{d.name}/{ex.name}",
+                        "instance",
+                        schema,
+                        True,
+                        load(ex),
+                    )
+                )
         for d in sorted(p for p in (tests / "instances/invalid").iterdir() if p.is_dir()):
             schema = load(samples / d.name / "schema.struct.json")
             for f in sorted(d.glob("*.json")):
-                cases.append(Case("instances/invalid", f"{d.name}/{f.name}", "instance", schema, False, strip_meta(load(f))))
+                cases.append(
+                    Case(
+                        "instances/invalid",
+                        f"{d.name}/{f.name}",
+                        "instance",
+                        schema,
+                        False,
+                        strip_meta(load(f)),
+                    )
+                )
     for d in sorted(p for p in (tests / "instances/validation").iterdir() if p.is_dir()):
         schema = load(tests / "schemas/validation" / f"{d.name}.struct.json")
         for f in sorted(d.glob("*.json")):
             raw = load(f)
             expect = bool(raw.get("_expectedValid", False)) if isinstance(raw, dict) else False
-            cases.append(Case("instances/validation", f"{d.name}/{f.name}", "instance", schema, expect, strip_meta(raw)))
+            cases.append(
+                Case(
+                    "instances/validation",
+                    f"{d.name}/{f.name}",
+                    "instance",
+                    schema,
+                    expect,
+                    strip_meta(raw),
+                )
+            )
     for f in sorted((tests / "schemas/adversarial").glob("*.json")):
         cases.append(Case("robustness/schemas", f.name, "robust-schema", load(f), True))
     for f in sorted((tests / "instances/adversarial").glob("*.json")):
@@ -155,7 +192,9 @@ def collect_cases(assets: pathlib.Path) -> list[Case]:
             if isinstance(instance, dict):
                 instance.pop("$schema", None)
             schema = load(tests / "schemas/adversarial" / schema_name)
-            cases.append(Case("robustness/instances", f.name, "robust-instance", schema, True, instance))
+            cases.append(
+                Case("robustness/instances", f.name, "robust-instance", schema, True, instance)
+            )
     return cases
 
 
@@ -275,14 +314,22 @@ def print_report(report: dict[str, Any], verbose: bool) -> None:
         if verbose:
             for name in entry["failed"]:
                 print(f"      FAIL {name}")
-    print(f"  {'TOTAL (cases with a verdict)':34s} {report['verdict_passed']:3d}/{report['verdict_total']}")
-    print(f"  {'robustness (no crash, < 5 s)':34s} {report['robust_passed']:3d}/{report['robust_total']}")
+    print(
+        f"  {'TOTAL (cases with a verdict)':34s} "
+        f"{report['verdict_passed']:3d}/{report['verdict_total']}"
+    )
+    print(
+        f"  {'robustness (no crash, < 5 s)':34s} "
+        f"{report['robust_passed']:3d}/{report['robust_total']}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--assets", required=True, type=pathlib.Path)
-    parser.add_argument("--compare-official", action="store_true", help="also score json-structure 0.8.0")
+    parser.add_argument(
+        "--compare-official", action="store_true", help="also score json-structure 0.8.0"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("-v", "--verbose", action="store_true", help="list failing cases")
     args = parser.parse_args(argv)

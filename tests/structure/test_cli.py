@@ -40,7 +40,9 @@ def test_validate_exit_codes_and_lines(tmp_path: pathlib.Path) -> None:
     assert runner.invoke(structure, ["validate", "--schema", schema, good]).exit_code == 0
     result = runner.invoke(structure, ["validate", "--schema", schema, good, bad])
     assert result.exit_code == 1
-    assert result.output.strip() == f"{bad}: /a: INSTANCE_TYPE_MISMATCH: expected string, got number"
+    assert (
+        result.output.strip() == f"{bad}: /a: INSTANCE_TYPE_MISMATCH: expected string, got number"
+    )
 
 
 def test_validate_json_output_is_one_object(tmp_path: pathlib.Path) -> None:
@@ -78,4 +80,7 @@ def test_extended_flag_enforces_validation_keywords(tmp_path: pathlib.Path) -> N
     inst = write(tmp_path, "i.json", '"ab"')
     runner = CliRunner()
     assert runner.invoke(structure, ["validate", "--schema", schema, inst]).exit_code == 0
-    assert runner.invoke(structure, ["validate", "--extended", "--schema", schema, inst]).exit_code == 1
+    assert (
+        runner.invoke(structure, ["validate", "--extended", "--schema", schema, inst]).exit_code
+        == 1
+    )

@@ -21,14 +21,18 @@ from .conftest import REPO
 STRICT_DISAGREEMENTS = {
     "samples/schemas": {"12-multiple-inheritance"},
     "samples/instances": {
-        "11-sets-and-maps/example1.json", "11-sets-and-maps/example2.json",
-        "11-sets-and-maps/example3.json", "12-multiple-inheritance/example.json",
+        "11-sets-and-maps/example1.json",
+        "11-sets-and-maps/example2.json",
+        "11-sets-and-maps/example3.json",
+        "12-multiple-inheritance/example.json",
     },
 }
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("conformance", REPO / "scripts" / "conformance.py")
+    spec = importlib.util.spec_from_file_location(
+        "conformance", REPO / "scripts" / "conformance.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("conformance", module)  # dataclasses look their module up
@@ -54,7 +58,11 @@ def test_lenient_mode_passes_every_case_with_a_verdict(reports: dict[str, dict])
 
 
 def test_strict_mode_fails_only_the_documented_disagreements(reports: dict[str, dict]) -> None:
-    failed = {k: {n.split(" (")[0] for n in v["failed"]} for k, v in reports["strict"]["categories"].items() if v["failed"]}
+    failed = {
+        k: {n.split(" (")[0] for n in v["failed"]}
+        for k, v in reports["strict"]["categories"].items()
+        if v["failed"]
+    }
     assert failed == STRICT_DISAGREEMENTS
 
 

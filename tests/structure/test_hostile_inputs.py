@@ -14,12 +14,23 @@ from hubauth.structure import InvalidSchema, check_schema, codes, compile
 
 from .conftest import document, validation_document
 
-TREE = document({"$root": "#/definitions/Node", "definitions": {
-    "Node": {"type": "object", "properties": {
-        "value": {"type": "string"},
-        "children": {"type": "array", "items": {"type": {"$ref": "#/definitions/Node"}}},
-    }},
-}})
+TREE = document(
+    {
+        "$root": "#/definitions/Node",
+        "definitions": {
+            "Node": {
+                "type": "object",
+                "properties": {
+                    "value": {"type": "string"},
+                    "children": {
+                        "type": "array",
+                        "items": {"type": {"$ref": "#/definitions/Node"}},
+                    },
+                },
+            },
+        },
+    }
+)
 
 
 def nested_tree(depth: int) -> dict[str, Any]:
@@ -35,7 +46,8 @@ def test_recursive_schema_compiles_and_validates_moderate_depth() -> None:
     bad = nested_tree(40)
     bad["children"][0]["children"][0]["value"] = 1
     assert [(p.code, p.pointer) for p in v.validate(bad)] == [
-        (codes.INSTANCE_TYPE_MISMATCH, "/children/0/children/0/value")]
+        (codes.INSTANCE_TYPE_MISMATCH, "/children/0/children/0/value")
+    ]
 
 
 def test_instance_deeper_than_max_depth_reports_a_clear_code() -> None:
@@ -72,13 +84,26 @@ def test_deeply_nested_schema_is_rejected_without_recursion_error() -> None:
 
 
 def test_self_only_ref_is_rejected_but_mutual_recursion_is_not() -> None:
-    alias_cycle = document({"type": "object", "properties": {"a": {"type": {"$ref": "#/definitions/A"}}},
-                            "definitions": {"A": {"type": {"$ref": "#/definitions/B"}},
-                                            "B": {"type": {"$ref": "#/definitions/A"}}}})
+    alias_cycle = document(
+        {
+            "type": "object",
+            "properties": {"a": {"type": {"$ref": "#/definitions/A"}}},
+            "definitions": {
+                "A": {"type": {"$ref": "#/definitions/B"}},
+                "B": {"type": {"$ref": "#/definitions/A"}},
+            },
+        }
+    )
     assert codes.SCHEMA_REF_CIRCULAR in {p.code for p in check_schema(alias_cycle)}
-    mutual = document({"$root": "#/definitions/A", "definitions": {
-        "A": {"type": "object", "properties": {"b": {"type": {"$ref": "#/definitions/B"}}}},
-        "B": {"type": "object", "properties": {"a": {"type": {"$ref": "#/definitions/A"}}}}}})
+    mutual = document(
+        {
+            "$root": "#/definitions/A",
+            "definitions": {
+                "A": {"type": "object", "properties": {"b": {"type": {"$ref": "#/definitions/B"}}}},
+                "B": {"type": "object", "properties": {"a": {"type": {"$ref": "#/definitions/A"}}}},
+            },
+        }
+    )
     v = compile(mutual)
     assert v.is_valid({"b": {"a": {"b": {}}}})
     assert not v.is_valid({"b": {"a": {"b": 1}}})
@@ -92,8 +117,15 @@ def test_catastrophic_patterns_run_in_linear_time(pattern: str) -> None:
 
 
 def test_pattern_keys_use_linear_search_semantics() -> None:
-    v = compile(validation_document({"type": "map", "values": {"type": "string"},
-                                     "patternKeys": {"(a+)+b": {"type": "int8"}}}))
+    v = compile(
+        validation_document(
+            {
+                "type": "map",
+                "values": {"type": "string"},
+                "patternKeys": {"(a+)+b": {"type": "int8"}},
+            }
+        )
+    )
     assert v.is_valid({"a" * 50_000: "x"})
 
 
@@ -101,7 +133,9 @@ def test_huge_array_is_validated_in_one_pass() -> None:
     v = compile(document({"type": "set", "items": {"type": "int32"}}))
     big = list(range(200_000))
     assert v.is_valid(big)
-    assert [(p.code, p.pointer) for p in v.validate([*big, 5])] == [(codes.INSTANCE_SET_DUPLICATE, "/200000")]
+    assert [(p.code, p.pointer) for p in v.validate([*big, 5])] == [
+        (codes.INSTANCE_SET_DUPLICATE, "/200000")
+    ]
 
 
 def test_huge_enum_uses_set_lookup() -> None:
@@ -131,7 +165,9 @@ def test_schema_changes_after_compile_do_not_leak_in() -> None:
 
 
 def test_validation_never_mutates_schema_or_instance() -> None:
-    schema = document({"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False})
+    schema = document(
+        {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False}
+    )
     instance = {"$schema": "x", "$uses": [], "a": "x", "b": [1, {"c": 2}]}
     frozen_schema, frozen_instance = copy.deepcopy(schema), copy.deepcopy(instance)
     v = compile(schema)
@@ -161,10 +197,25 @@ def test_shared_validator_gives_consistent_results_across_threads() -> None:
 
 
 def test_addin_variants_compile_once_under_concurrency() -> None:
-    schema = document({"$root": "#/definitions/A", "$offers": {"X": "#/definitions/X"}, "definitions": {
-        "A": {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False},
-        "X": {"type": "object", "abstract": True, "$extends": "#/definitions/A", "properties": {"x": {"type": "int8"}}},
-    }})
+    schema = document(
+        {
+            "$root": "#/definitions/A",
+            "$offers": {"X": "#/definitions/X"},
+            "definitions": {
+                "A": {
+                    "type": "object",
+                    "properties": {"a": {"type": "string"}},
+                    "additionalProperties": False,
+                },
+                "X": {
+                    "type": "object",
+                    "abstract": True,
+                    "$extends": "#/definitions/A",
+                    "properties": {"x": {"type": "int8"}},
+                },
+            },
+        }
+    )
     v = compile(schema)
     instance = {"$uses": ["X"], "a": "s", "x": 1}
     with ThreadPoolExecutor(8) as pool:
@@ -172,6 +223,10 @@ def test_addin_variants_compile_once_under_concurrency() -> None:
 
 
 def test_json_round_trip_values_validate_like_python_values() -> None:
-    v = compile(document({"type": "object", "properties": {"n": {"type": "double"}, "i": {"type": "uint8"}}}))
+    v = compile(
+        document(
+            {"type": "object", "properties": {"n": {"type": "double"}, "i": {"type": "uint8"}}}
+        )
+    )
     assert v.is_valid(json.loads('{"n": 1e308, "i": 255}'))
     assert not v.is_valid(json.loads('{"n": 1, "i": 255.0}'))

@@ -66,7 +66,9 @@ _EXTENDED = click.option(
     default=None,
     help="Force validation/composition keywords on (or off); default: as the schema says.",
 )
-_LENIENT = click.option("--lenient", is_flag=True, help="Accept forms the official samples use (D6, D8).")
+_LENIENT = click.option(
+    "--lenient", is_flag=True, help="Accept forms the official samples use (D6, D8)."
+)
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
@@ -82,7 +84,11 @@ def structure() -> None:
 @click.option("--warnings", "show_warnings", is_flag=True, help="Also report warnings.")
 @_JSON
 def check(
-    schemas: tuple[str, ...], extended: bool | None, lenient: bool, show_warnings: bool, as_json: bool
+    schemas: tuple[str, ...],
+    extended: bool | None,
+    lenient: bool,
+    show_warnings: bool,
+    as_json: bool,
 ) -> None:
     """Check SCHEMA files against the JSON Structure core rules."""
     results: dict[str, list[Problem]] = {}
@@ -93,19 +99,27 @@ def check(
         except _LoadError as exc:
             errors.append(str(exc))
             continue
-        results[path] = check_schema(doc, extended=extended, lenient=lenient, include_warnings=show_warnings)
+        results[path] = check_schema(
+            doc, extended=extended, lenient=lenient, include_warnings=show_warnings
+        )
     _emit(results, as_json, errors)
     sys.exit(_exit_code(results, errors))
 
 
 @structure.command("validate")
-@click.option("--schema", "schema_path", required=True, type=click.Path(dir_okay=False), help="Schema file.")
+@click.option(
+    "--schema", "schema_path", required=True, type=click.Path(dir_okay=False), help="Schema file."
+)
 @click.argument("instances", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @_EXTENDED
 @_LENIENT
 @_JSON
 def validate(
-    schema_path: str, instances: tuple[str, ...], extended: bool | None, lenient: bool, as_json: bool
+    schema_path: str,
+    instances: tuple[str, ...],
+    extended: bool | None,
+    lenient: bool,
+    as_json: bool,
 ) -> None:
     """Validate INSTANCE files against --schema."""
     results: dict[str, list[Problem]] = {}

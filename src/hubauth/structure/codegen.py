@@ -53,7 +53,12 @@ def object_ok(
     ``props`` lists (name, check, required).  ``closed_keys`` is the set of
     allowed member names when additional properties are forbidden.
     """
-    ns: dict[str, Any] = {"_M": _MISSING, "_MAXD": max_depth, "_isinstance": isinstance, "_dict": dict}
+    ns: dict[str, Any] = {
+        "_M": _MISSING,
+        "_MAXD": max_depth,
+        "_isinstance": isinstance,
+        "_dict": dict,
+    }
     lines = [
         "def ok(v, d):",
         "    if type(v) is not _dict and not _isinstance(v, _dict):",
@@ -79,7 +84,9 @@ def object_ok(
     return ns["ok"]  # type: ignore[no-any-return]
 
 
-def array_ok(item: Inline, checks: tuple[Callable[[Any, int], bool], ...], max_depth: int) -> Callable[[Any, int], bool]:
+def array_ok(
+    item: Inline, checks: tuple[Callable[[Any, int], bool], ...], max_depth: int
+) -> Callable[[Any, int], bool]:
     """Fast check for an array (or set) of one item type plus extra checks."""
     ns: dict[str, Any] = {"_MAXD": max_depth, "_isinstance": isinstance, "_list": list}
     expr = _render(item, "x", "d1", "it", ns)
@@ -103,7 +110,9 @@ def array_ok(item: Inline, checks: tuple[Callable[[Any, int], bool], ...], max_d
     return ns["ok"]  # type: ignore[no-any-return]
 
 
-def map_ok(values: Inline, checks: tuple[Callable[[Any, int], bool], ...], max_depth: int) -> Callable[[Any, int], bool]:
+def map_ok(
+    values: Inline, checks: tuple[Callable[[Any, int], bool], ...], max_depth: int
+) -> Callable[[Any, int], bool]:
     """Fast check for a map: every value matches, then the extra checks."""
     ns: dict[str, Any] = {"_MAXD": max_depth, "_isinstance": isinstance, "_dict": dict}
     expr = _render(values, "x", "d1", "val", ns)

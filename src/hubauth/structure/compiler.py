@@ -222,7 +222,7 @@ class Compiler:
             def pred(v: Any) -> bool:
                 if not fast(v):
                     return False
-                for f in oks:
+                for f in oks:  # noqa: SIM110 - a plain loop beats all()/any() on the hot path
                     if not f(v):
                         return False
                 return True
@@ -324,7 +324,10 @@ class Compiler:
                 checks.extend(self._object_validation(schema, pattern_nodes))
         known = frozenset(props) | ({ignore} if ignore else frozenset())
         if (
-            not alternatives and not pattern_nodes and not checks and extra_node is None
+            not alternatives
+            and not pattern_nodes
+            and not checks
+            and extra_node is None
             and set(plain) <= props.keys()
         ):
             fast = object_ok(
@@ -333,13 +336,27 @@ class Compiler:
                 self.max_depth,
             )
             generic = _object_node(
-                props, tuple(plain), alternatives, allow_extra, extra_node,
-                tuple(pattern_nodes), tuple(checks), known, self.max_depth,
+                props,
+                tuple(plain),
+                alternatives,
+                allow_extra,
+                extra_node,
+                tuple(pattern_nodes),
+                tuple(checks),
+                known,
+                self.max_depth,
             )
             return Node(fast, generic.collect)
         return _object_node(
-            props, tuple(plain), tuple(alternatives), allow_extra, extra_node,
-            tuple(pattern_nodes), tuple(checks), known, self.max_depth,
+            props,
+            tuple(plain),
+            tuple(alternatives),
+            allow_extra,
+            extra_node,
+            tuple(pattern_nodes),
+            tuple(checks),
+            known,
+            self.max_depth,
         )
 
     def _object_validation(
@@ -347,14 +364,22 @@ class Compiler:
     ) -> list[Node]:
         nodes: list[Node] = []
         if _count(s.get("minProperties")):
-            nodes.append(_size_node(s["minProperties"], False, c.INSTANCE_MIN_PROPERTIES, "properties"))
+            nodes.append(
+                _size_node(s["minProperties"], False, c.INSTANCE_MIN_PROPERTIES, "properties")
+            )
         if _count(s.get("maxProperties")):
-            nodes.append(_size_node(s["maxProperties"], True, c.INSTANCE_MAX_PROPERTIES, "properties"))
+            nodes.append(
+                _size_node(s["maxProperties"], True, c.INSTANCE_MAX_PROPERTIES, "properties")
+            )
         dep = s.get("dependentRequired")
         if isinstance(dep, dict):
             nodes.append(_dependent_required_node(dep))
         if isinstance(s.get("propertyNames"), dict):
-            nodes.append(_names_node(self.compile_schema(s["propertyNames"]), c.INSTANCE_PROPERTY_NAME_INVALID))
+            nodes.append(
+                _names_node(
+                    self.compile_schema(s["propertyNames"]), c.INSTANCE_PROPERTY_NAME_INVALID
+                )
+            )
         if isinstance(s.get("has"), dict):
             nodes.append(_has_node(self.compile_schema(s["has"]), self.max_depth))
         pp = s.get("patternProperties")
@@ -399,13 +424,17 @@ class Compiler:
             if _count(s.get("maxEntries")):
                 checks.append(_size_node(s["maxEntries"], True, c.INSTANCE_MAX_ENTRIES, "entries"))
             if isinstance(s.get("keyNames"), dict):
-                checks.append(_names_node(self.compile_schema(s["keyNames"]), c.INSTANCE_KEY_NAME_INVALID))
+                checks.append(
+                    _names_node(self.compile_schema(s["keyNames"]), c.INSTANCE_KEY_NAME_INVALID)
+                )
             if isinstance(s.get("has"), dict):
                 checks.append(_has_node(self.compile_schema(s["has"]), self.max_depth))
             pk = s.get("patternKeys")
             if isinstance(pk, dict):
                 for pattern, sub in pk.items():
-                    pattern_nodes.append((compile_pattern(pattern, False), self.compile_schema(sub)))
+                    pattern_nodes.append(
+                        (compile_pattern(pattern, False), self.compile_schema(sub))
+                    )
         generic = _map_node(values, tuple(pattern_nodes), tuple(checks), self.max_depth)
         if pattern_nodes:
             return generic
@@ -450,7 +479,8 @@ class Compiler:
             if isinstance(m, str):
                 # Keywords written on the union apply to the members they fit.
                 fitting = {
-                    k: v for k, v in s.items()
+                    k: v
+                    for k, v in s.items()
                     if k not in ("type", "enum", "const")
                     and m in kw.CORE_PLACEMENT.get(k, kw.VALIDATION_PLACEMENT.get(k, frozenset()))
                 }
@@ -488,6 +518,7 @@ class Compiler:
 # ---------------------------------------------------------------------------
 # Node builders.  Each returns closures over immutable data only.
 # ---------------------------------------------------------------------------
+
 
 def _count(value: Any) -> bool:
     return type(value) is int and value >= 0
@@ -560,17 +591,31 @@ def _const_check(expected: Any) -> Check:
 
 def _length_check(limit: int, upper: bool) -> Check:
     if upper:
+
         def ok(v: Any) -> bool:
             return len(v) <= limit
 
         def report(v: Any, p: str, out: list[Problem]) -> None:
-            out.append(Problem(p, c.INSTANCE_STRING_TOO_LONG, f"string has {len(v)} characters; maxLength is {limit}"))
+            out.append(
+                Problem(
+                    p,
+                    c.INSTANCE_STRING_TOO_LONG,
+                    f"string has {len(v)} characters; maxLength is {limit}",
+                )
+            )
     else:
+
         def ok(v: Any) -> bool:
             return len(v) >= limit
 
         def report(v: Any, p: str, out: list[Problem]) -> None:
-            out.append(Problem(p, c.INSTANCE_STRING_TOO_SHORT, f"string has {len(v)} characters; minLength is {limit}"))
+            out.append(
+                Problem(
+                    p,
+                    c.INSTANCE_STRING_TOO_SHORT,
+                    f"string has {len(v)} characters; minLength is {limit}",
+                )
+            )
 
     return ok, report
 
@@ -606,7 +651,9 @@ def _decimal_digits_check(precision: Any, scale: Any) -> Check:
         return parts is not None and parts[1] <= sc and parts[0] + parts[1] <= prec
 
     def report(v: Any, p: str, out: list[Problem]) -> None:
-        out.append(Problem(p, c.INSTANCE_DECIMAL_PRECISION, f"{v} exceeds precision {prec} / scale {sc}"))
+        out.append(
+            Problem(p, c.INSTANCE_DECIMAL_PRECISION, f"{v} exceeds precision {prec} / scale {sc}")
+        )
 
     return ok, report
 
@@ -615,7 +662,9 @@ def _pattern_check(pattern: str) -> Check:
     match = compile_pattern(pattern, True)
 
     def report(v: Any, p: str, out: list[Problem]) -> None:
-        out.append(Problem(p, c.INSTANCE_PATTERN_MISMATCH, f"string does not match pattern {pattern!r}"))
+        out.append(
+            Problem(p, c.INSTANCE_PATTERN_MISMATCH, f"string does not match pattern {pattern!r}")
+        )
 
     return match, report
 
@@ -660,7 +709,11 @@ def _numeric_checks(kind: str, s: dict[str, Any]) -> list[Check]:
 
 
 def _bound_check(
-    to_num: Callable[[Any], Any], cmp: Callable[[Any, Any], bool], bound: Any, code: str, message: str
+    to_num: Callable[[Any], Any],
+    cmp: Callable[[Any, Any], bool],
+    bound: Any,
+    code: str,
+    message: str,
 ) -> Check:
     def ok(v: Any) -> bool:
         return cmp(to_num(v), bound)
@@ -679,7 +732,13 @@ def _multiple_check(to_num: Callable[[Any], Any], step: Any, raw: Any) -> Check:
         if type(x) is int and type(step) is int:
             return x % step == 0
         try:
-            dx = x if isinstance(x, Decimal) else Decimal(repr(x)) if type(x) is float else Decimal(x)
+            dx = (
+                x
+                if isinstance(x, Decimal)
+                else Decimal(repr(x))
+                if type(x) is float
+                else Decimal(x)
+            )
             return (dx % exact_step) == 0
         except InvalidOperation:  # quotient too large for the context: not exact
             return math.isclose(float(x) / float(step), round(float(x) / float(step)))
@@ -708,6 +767,7 @@ def _object_node(
     ignored = known - frozenset(props)
 
     if simple and allow_extra:
+
         def ok(v: Any, d: int) -> bool:
             if type(v) is not dict and not isinstance(v, dict):
                 return False
@@ -723,6 +783,7 @@ def _object_node(
                     return False
             return True
     elif simple:
+
         def ok(v: Any, d: int) -> bool:
             if type(v) is not dict and not isinstance(v, dict):
                 return False
@@ -741,6 +802,7 @@ def _object_node(
                     return False
             return True
     else:
+
         def ok(v: Any, d: int) -> bool:
             if type(v) is not dict and not isinstance(v, dict):
                 return False
@@ -770,7 +832,7 @@ def _object_node(
                             return False
                     elif not allow_extra:
                         return False
-            for node in checks:
+            for node in checks:  # noqa: SIM110 - a plain loop beats all()/any() on the hot path
                 if not node.ok(v, d):
                     return False
             return True
@@ -784,15 +846,21 @@ def _object_node(
             return
         for k in required:
             if k not in v:
-                out.append(Problem(p, c.INSTANCE_REQUIRED_MISSING, f"required property {k!r} is missing"))
+                out.append(
+                    Problem(p, c.INSTANCE_REQUIRED_MISSING, f"required property {k!r} is missing")
+                )
         for sets in alternatives:
             hits = [g for g in sets if all(n in v for n in g)]
             if len(hits) != 1:
-                out.append(Problem(
-                    p, c.INSTANCE_REQUIRED_ALTERNATIVES,
-                    f"exactly one of the required sets {[list(g) for g in sets]} must be present; "
-                    f"{len(hits)} are",
-                ))
+                out.append(
+                    Problem(
+                        p,
+                        c.INSTANCE_REQUIRED_ALTERNATIVES,
+                        f"exactly one of the required sets {[list(g) for g in sets]} "
+                        "must be present; "
+                        f"{len(hits)} are",
+                    )
+                )
         d += 1
         for k, x in v.items():
             child = join(p, k)
@@ -808,7 +876,11 @@ def _object_node(
                 if extra_node is not None:
                     extra_node.collect(x, d, child, out)
                 elif not allow_extra:
-                    out.append(Problem(child, c.INSTANCE_ADDITIONAL_PROPERTY, f"property {k!r} is not allowed"))
+                    out.append(
+                        Problem(
+                            child, c.INSTANCE_ADDITIONAL_PROPERTY, f"property {k!r} is not allowed"
+                        )
+                    )
         for node in checks:
             node.collect(v, d, p, out)
 
@@ -817,9 +889,11 @@ def _object_node(
 
 def _size_node(limit: int, upper: bool, code: str, noun: str) -> Node:
     if upper:
+
         def ok(v: Any, d: int) -> bool:
             return len(v) <= limit
     else:
+
         def ok(v: Any, d: int) -> bool:
             return len(v) >= limit
 
@@ -842,7 +916,13 @@ def _dependent_required_node(dep: dict[str, list[str]]) -> Node:
             if k in v:
                 for n in needs:
                     if n not in v:
-                        out.append(Problem(p, c.INSTANCE_DEPENDENT_REQUIRED, f"{k!r} requires dependent property {n!r}"))
+                        out.append(
+                            Problem(
+                                p,
+                                c.INSTANCE_DEPENDENT_REQUIRED,
+                                f"{k!r} requires dependent property {n!r}",
+                            )
+                        )
 
     return Node(ok, collect)
 
@@ -869,7 +949,9 @@ def _has_node(node: Node, max_depth: int) -> Node:
 
     def collect(v: Any, d: int, p: str, out: list[Problem]) -> None:
         if not ok(v, d):
-            out.append(Problem(p, c.INSTANCE_HAS_NO_MATCH, "no member value matches the has schema"))
+            out.append(
+                Problem(p, c.INSTANCE_HAS_NO_MATCH, "no member value matches the has schema")
+            )
 
     return Node(ok, collect)
 
@@ -888,7 +970,7 @@ def _array_node(item: Node, checks: tuple[Node, ...], max_depth: int) -> Node:
             for x in v:
                 if not item_ok(x, d):
                     return False
-        for node in checks:
+        for node in checks:  # noqa: SIM110 - a plain loop beats all()/any() on the hot path
             if not node.ok(v, d):
                 return False
         return True
@@ -949,9 +1031,19 @@ def _contains_node(node: Node, lo: Any, hi: Any) -> Node:
     def collect(v: Any, d: int, p: str, out: list[Problem]) -> None:
         n = count(v, d)
         if n < low:
-            out.append(Problem(p, c.INSTANCE_MIN_CONTAINS, f"{n} elements match contains; minContains is {low}"))
+            out.append(
+                Problem(
+                    p, c.INSTANCE_MIN_CONTAINS, f"{n} elements match contains; minContains is {low}"
+                )
+            )
         if high is not None and n > high:
-            out.append(Problem(p, c.INSTANCE_MAX_CONTAINS, f"{n} elements match contains; maxContains is {high}"))
+            out.append(
+                Problem(
+                    p,
+                    c.INSTANCE_MAX_CONTAINS,
+                    f"{n} elements match contains; maxContains is {high}",
+                )
+            )
 
     return Node(ok, collect)
 
@@ -976,14 +1068,16 @@ def _map_node(
             for match, node in pattern_nodes:
                 if match(k) and not node.ok(x, d):
                     return False
-        for node in checks:
+        for node in checks:  # noqa: SIM110 - a plain loop beats all()/any() on the hot path
             if not node.ok(v, d):
                 return False
         return True
 
     def collect(v: Any, d: int, p: str, out: list[Problem]) -> None:
         if not isinstance(v, dict):
-            out.append(Problem(p, c.INSTANCE_TYPE_MISMATCH, f"expected map (object), got {json_kind(v)}"))
+            out.append(
+                Problem(p, c.INSTANCE_TYPE_MISMATCH, f"expected map (object), got {json_kind(v)}")
+            )
             return
         if d >= max_depth:
             out.append(_depth_problem(p, max_depth))
@@ -1009,17 +1103,25 @@ def _tuple_node(nodes: tuple[Node, ...], names: tuple[str, ...], max_depth: int)
         if not isinstance(v, list) or len(v) != n or d >= max_depth:
             return False
         d += 1
-        for f, x in zip(oks, v, strict=True):
+        for f, x in zip(oks, v, strict=True):  # noqa: SIM110 - a plain loop beats all()/any() on the hot path
             if not f(x, d):
                 return False
         return True
 
     def collect(v: Any, d: int, p: str, out: list[Problem]) -> None:
         if not isinstance(v, list):
-            out.append(Problem(p, c.INSTANCE_TYPE_MISMATCH, f"expected tuple (array), got {json_kind(v)}"))
+            out.append(
+                Problem(p, c.INSTANCE_TYPE_MISMATCH, f"expected tuple (array), got {json_kind(v)}")
+            )
             return
         if len(v) != n:
-            out.append(Problem(p, c.INSTANCE_TUPLE_LENGTH, f"tuple needs exactly {n} elements {list(names)}; got {len(v)}"))
+            out.append(
+                Problem(
+                    p,
+                    c.INSTANCE_TUPLE_LENGTH,
+                    f"tuple needs exactly {n} elements {list(names)}; got {len(v)}",
+                )
+            )
             return
         if d >= max_depth:
             out.append(_depth_problem(p, max_depth))
@@ -1037,24 +1139,36 @@ def _tagged_choice_node(choices: dict[str, Node], max_depth: int) -> Node:
     def ok(v: Any, d: int) -> bool:
         if not isinstance(v, dict) or len(v) != 1 or d >= max_depth:
             return False
-        (k, x), = v.items()
+        ((k, x),) = v.items()
         f = oks.get(k)
         return f is not None and f(x, d + 1)
 
     def collect(v: Any, d: int, p: str, out: list[Problem]) -> None:
         if not isinstance(v, dict):
-            out.append(Problem(p, c.INSTANCE_TYPE_MISMATCH, f"expected choice (object), got {json_kind(v)}"))
+            out.append(
+                Problem(
+                    p, c.INSTANCE_TYPE_MISMATCH, f"expected choice (object), got {json_kind(v)}"
+                )
+            )
             return
         if len(v) != 1:
-            out.append(Problem(p, c.INSTANCE_CHOICE_INVALID, f"a tagged choice has exactly one member; got {len(v)}"))
+            out.append(
+                Problem(
+                    p,
+                    c.INSTANCE_CHOICE_INVALID,
+                    f"a tagged choice has exactly one member; got {len(v)}",
+                )
+            )
             return
         if d >= max_depth:
             out.append(_depth_problem(p, max_depth))
             return
-        (k, x), = v.items()
+        ((k, x),) = v.items()
         node = choices.get(k)
         if node is None:
-            out.append(Problem(join(p, k), c.INSTANCE_CHOICE_UNKNOWN, f"{k!r} is not one of {names}"))
+            out.append(
+                Problem(join(p, k), c.INSTANCE_CHOICE_UNKNOWN, f"{k!r} is not one of {names}")
+            )
         else:
             node.collect(x, d + 1, join(p, k), out)
 
@@ -1073,15 +1187,29 @@ def _inline_choice_node(choices: dict[str, Node], selector: str, max_depth: int)
 
     def collect(v: Any, d: int, p: str, out: list[Problem]) -> None:
         if not isinstance(v, dict):
-            out.append(Problem(p, c.INSTANCE_TYPE_MISMATCH, f"expected choice (object), got {json_kind(v)}"))
+            out.append(
+                Problem(
+                    p, c.INSTANCE_TYPE_MISMATCH, f"expected choice (object), got {json_kind(v)}"
+                )
+            )
             return
         if selector not in v:
-            out.append(Problem(p, c.INSTANCE_CHOICE_SELECTOR_MISSING, f"selector property {selector!r} is missing"))
+            out.append(
+                Problem(
+                    p,
+                    c.INSTANCE_CHOICE_SELECTOR_MISSING,
+                    f"selector property {selector!r} is missing",
+                )
+            )
             return
         sel = v[selector]
         node = choices.get(sel) if isinstance(sel, str) else None
         if node is None:
-            out.append(Problem(join(p, selector), c.INSTANCE_CHOICE_UNKNOWN, f"{sel!r} is not one of {names}"))
+            out.append(
+                Problem(
+                    join(p, selector), c.INSTANCE_CHOICE_UNKNOWN, f"{sel!r} is not one of {names}"
+                )
+            )
             return
         node.collect(v, d, p, out)
 
@@ -1102,14 +1230,18 @@ def _union_node(nodes: tuple[Node, ...], names: str) -> Node:
     inline = Inline(" or ".join(parts) or "False", env)
 
     def ok(v: Any, d: int) -> bool:
-        for f in oks:
+        for f in oks:  # noqa: SIM110 - a plain loop beats all()/any() on the hot path
             if f(v, d):
                 return True
         return False
 
     def collect(v: Any, d: int, p: str, out: list[Problem]) -> None:
         if not ok(v, d):
-            out.append(Problem(p, c.INSTANCE_UNION_NO_MATCH, f"{json_kind(v)} value matches none of: {names}"))
+            out.append(
+                Problem(
+                    p, c.INSTANCE_UNION_NO_MATCH, f"{json_kind(v)} value matches none of: {names}"
+                )
+            )
 
     return Node(ok, collect, inline)
 
@@ -1118,7 +1250,7 @@ def _all_of(nodes: list[Node]) -> Node:
     oks = tuple(n.ok for n in nodes)
 
     def ok(v: Any, d: int) -> bool:
-        for f in oks:
+        for f in oks:  # noqa: SIM110 - a plain loop beats all()/any() on the hot path
             if not f(v, d):
                 return False
         return True
@@ -1155,7 +1287,11 @@ def _one_of(nodes: list[Node]) -> Node:
     def collect(v: Any, d: int, p: str, out: list[Problem]) -> None:
         n = count(v, d)
         if n != 1:
-            out.append(Problem(p, c.INSTANCE_ONE_OF, f"value matches {n} oneOf schemas; exactly 1 is required"))
+            out.append(
+                Problem(
+                    p, c.INSTANCE_ONE_OF, f"value matches {n} oneOf schemas; exactly 1 is required"
+                )
+            )
 
     return Node(ok, collect)
 
@@ -1183,7 +1319,9 @@ def _if_then_else(cond: Node, then: Node, other: Node) -> Node:
             before = len(out)
             branch.collect(v, d, p, out)
             if len(out) == before:
-                out.append(Problem(p, c.INSTANCE_IF_THEN_ELSE, "value fails the if/then/else branch"))
+                out.append(
+                    Problem(p, c.INSTANCE_IF_THEN_ELSE, "value fails the if/then/else branch")
+                )
 
     return Node(ok, collect)
 

@@ -11,7 +11,6 @@ import ipaddress
 import re
 from collections.abc import Callable
 
-
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\Z")
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]+"
 _DOT_ATOM = re.compile(_ATEXT + r"(?:\." + _ATEXT + r")*\Z")

@@ -22,8 +22,17 @@ NUMERIC: Final = JSON_NUMBER_INTS | STRING_INTS | FLOATS | {"decimal"}
 STRING_ENCODED_NUMERIC: Final = STRING_INTS | {"decimal"}
 PRIMITIVES: Final = NUMERIC | frozenset(
     {
-        "string", "boolean", "null", "binary", "date", "datetime", "time",
-        "duration", "uuid", "uri", "jsonpointer",
+        "string",
+        "boolean",
+        "null",
+        "binary",
+        "date",
+        "datetime",
+        "time",
+        "duration",
+        "uuid",
+        "uri",
+        "jsonpointer",
     }
 )
 # Core 3.2.3: compound types.
@@ -60,12 +69,20 @@ CORE_PLACEMENT: Final[dict[str, frozenset[str]]] = {
 }
 # Core 3.8.4-3.8.6: annotations "for binary types" without a MUST, so a
 # misplaced one is only a warning.
-CONTENT_ANNOTATIONS: Final = frozenset({"contentEncoding", "contentCompression", "contentMediaType"})
+CONTENT_ANNOTATIONS: Final = frozenset(
+    {"contentEncoding", "contentCompression", "contentMediaType"}
+)
 CONTENT_ENCODINGS: Final = frozenset({"base64", "base64url", "base16", "base32", "base32hex"})
 CONTENT_COMPRESSIONS: Final = frozenset({"gzip", "deflate", "zlib", "brotli"})
 
 # Validation extension (JSONStructureValidation) keywords -> types.
-NUMERIC_KEYWORDS: Final = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+NUMERIC_KEYWORDS: Final = (
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+)
 VALIDATION_PLACEMENT: Final[dict[str, frozenset[str]]] = {
     **{k: NUMERIC for k in NUMERIC_KEYWORDS},
     "minLength": frozenset({"string"}),
@@ -101,8 +118,17 @@ COMPOSITION_KEYWORDS: Final = frozenset(COMPOSITION_ARRAYS + COMPOSITION_SINGLE)
 # Validation 3.2.3: the format names the extension defines.
 FORMATS: Final = frozenset(
     {
-        "ipv4", "ipv6", "email", "idn-email", "hostname", "idn-hostname", "iri",
-        "iri-reference", "uri-template", "relative-json-pointer", "regex",
+        "ipv4",
+        "ipv6",
+        "email",
+        "idn-email",
+        "hostname",
+        "idn-hostname",
+        "iri",
+        "iri-reference",
+        "uri-template",
+        "relative-json-pointer",
+        "regex",
     }
 )
 
@@ -111,8 +137,12 @@ COMPOSITION_ADDIN: Final = "JSONStructureConditionalComposition"
 IMPORT_ADDIN: Final = "JSONStructureImport"
 KNOWN_ADDINS: Final = frozenset(
     {
-        VALIDATION_ADDIN, COMPOSITION_ADDIN, IMPORT_ADDIN, "JSONStructureAlternateNames",
-        "JSONStructureUnits", "JSONStructureRelations",
+        VALIDATION_ADDIN,
+        COMPOSITION_ADDIN,
+        IMPORT_ADDIN,
+        "JSONStructureAlternateNames",
+        "JSONStructureUnits",
+        "JSONStructureRelations",
     }
 )
 # The "Enabling" sections of the extension drafts spell the names JSONSchema*.

@@ -198,6 +198,7 @@ def numeric_value(v: Any, name: str) -> int | float | Decimal:
 
 # --- checker factories -------------------------------------------------------
 
+
 def _mismatch(expected: str, v: Any) -> tuple[str, str]:
     return codes.INSTANCE_TYPE_MISMATCH, f"expected {expected}, got {json_kind(v)}"
 
@@ -303,9 +304,9 @@ def _decimal_check(v: str) -> bool:
     return _DECIMAL.match(v) is not None
 
 
-def build(lenient: bool = False) -> tuple[
-    dict[str, Callable[[Any], bool]], dict[str, Callable[[Any], Detail]]
-]:
+def build(
+    lenient: bool = False,
+) -> tuple[dict[str, Callable[[Any], bool]], dict[str, Callable[[Any], Detail]]]:
     """Build the FAST and DETAIL tables; ``lenient`` relaxes ``time`` (D6)."""
     pairs: dict[str, tuple[Callable[[Any], bool], Callable[[Any], Detail]]] = {}
     for name in ("integer", "int8", "uint8", "int16", "uint16", "int32", "uint32"):

@@ -114,7 +114,9 @@ def compile_pattern(pattern: str, full: bool) -> Matcher:
         return lambda s: fullmatch(s) is not None
     if _re2 is None:
         if py is None:
-            raise PatternError(codes.SCHEMA_PATTERN_INVALID, f"invalid regular expression: {py_error}")
+            raise PatternError(
+                codes.SCHEMA_PATTERN_INVALID, f"invalid regular expression: {py_error}"
+            )
         raise PatternError(
             codes.SCHEMA_PATTERN_UNSUPPORTED,
             "pattern may backtrack catastrophically and google-re2 is not installed",
@@ -128,7 +130,9 @@ def compile_pattern(pattern: str, full: bool) -> Matcher:
                 codes.SCHEMA_PATTERN_UNSUPPORTED,
                 f"pattern is not supported by the linear-time engine: {detail}",
             ) from None
-        raise PatternError(codes.SCHEMA_PATTERN_INVALID, f"invalid regular expression: {detail}") from None
+        raise PatternError(
+            codes.SCHEMA_PATTERN_INVALID, f"invalid regular expression: {detail}"
+        ) from None
     if full:
         rfull = compiled.fullmatch
         return lambda s: rfull(s) is not None

@@ -25,7 +25,16 @@ class Validator:
     nor the instance is ever modified.
     """
 
-    __slots__ = ("_ok", "_collect", "_doc", "_profile", "_lenient", "_max_depth", "_variants", "_lock")
+    __slots__ = (
+        "_ok",
+        "_collect",
+        "_doc",
+        "_profile",
+        "_lenient",
+        "_max_depth",
+        "_variants",
+        "_lock",
+    )
 
     def __init__(
         self, document: dict[str, Any], profile: Profile, *, lenient: bool, max_depth: int
@@ -80,7 +89,9 @@ class Validator:
                 return out
             collect(instance, 0, "", out)
         except RecursionError:
-            return [Problem("", c.INSTANCE_MAX_DEPTH_EXCEEDED, "instance nests too deeply to validate")]
+            return [
+                Problem("", c.INSTANCE_MAX_DEPTH_EXCEEDED, "instance nests too deeply to validate")
+            ]
         if not out:  # defensive: the fast path and the report disagree
             out.append(Problem("", c.INSTANCE_TYPE_MISMATCH, "instance does not conform"))
         return out
@@ -100,7 +111,10 @@ class Validator:
             if addins is None:
                 return None, instance
             compiler = Compiler(
-                self._doc, self._profile, lenient=self._lenient, max_depth=self._max_depth,
+                self._doc,
+                self._profile,
+                lenient=self._lenient,
+                max_depth=self._max_depth,
                 addins=addins,
             )
             node = compiler.compile_root()
@@ -130,7 +144,11 @@ class Validator:
         offers = self._doc.get("$offers")
         known = set(offers) if isinstance(offers, dict) else set()
         if not isinstance(uses, list):
-            return [Problem("/$uses", c.INSTANCE_ADDIN_UNKNOWN, "$uses must be an array of add-in names")]
+            return [
+                Problem(
+                    "/$uses", c.INSTANCE_ADDIN_UNKNOWN, "$uses must be an array of add-in names"
+                )
+            ]
         return [
             Problem(f"/$uses/{i}", c.INSTANCE_ADDIN_UNKNOWN, f"{u!r} is not offered by the schema")
             for i, u in enumerate(uses)
@@ -147,11 +165,22 @@ def build_validator(
 ) -> Validator:
     """Deep-copy ``schema`` so later changes by the caller cannot leak in."""
     document = copy.deepcopy(schema)
-    doc_has_root = "type" in document or "$root" in document or (
-        profile.composition and any(k in document for k in ("allOf", "anyOf", "oneOf", "not", "if"))
+    doc_has_root = (
+        "type" in document
+        or "$root" in document
+        or (
+            profile.composition
+            and any(k in document for k in ("allOf", "anyOf", "oneOf", "not", "if"))
+        )
     )
     if not doc_has_root:
-        raise InvalidSchema([
-            Problem("", c.SCHEMA_ROOT_MISSING_TYPE, "the document declares no root type to validate against"),
-        ])
+        raise InvalidSchema(
+            [
+                Problem(
+                    "",
+                    c.SCHEMA_ROOT_MISSING_TYPE,
+                    "the document declares no root type to validate against",
+                ),
+            ]
+        )
     return Validator(document, profile, lenient=lenient, max_depth=max_depth)
