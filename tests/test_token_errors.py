@@ -415,3 +415,13 @@ async def test_unknown_path_is_hubspot_404(client: httpx.AsyncClient, store: Sql
         return await c.get("/oauth/v9/nothing")
 
     await assert_rejected_without_change(client, store, send, 404, {"category": "OBJECT_NOT_FOUND"})
+
+
+async def test_parameter_breaking_the_request_contract_is_invalid_request(
+    client: httpx.AsyncClient, store: SqlStore
+) -> None:
+    form = {"grant_type": "refresh_token", "refresh_token": "x", "client_id": "c" * 300}
+    body = await assert_rejected_without_change(
+        client, store, token_post(form), 400, {"error": "invalid_request"}
+    )
+    assert "client_id" in body["message"]

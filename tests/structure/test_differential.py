@@ -24,14 +24,14 @@ pytest.importorskip(
     "json_structure", reason="the official json-structure package is needed for differential tests"
 )
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from json_structure import InstanceValidator  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from json_structure import InstanceValidator
 
-from hubauth.structure import compile  # noqa: E402
-from hubauth.structure.primitives import INT_RANGES, is_date, is_datetime  # noqa: E402
+from hubauth.structure import compile
+from hubauth.structure.primitives import INT_RANGES, is_date, is_datetime
 
-from .conftest import CORE, EXTENDED  # noqa: E402
+from .conftest import CORE, EXTENDED
 
 Disagree = Callable[[Any], str | None]
 

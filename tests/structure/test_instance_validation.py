@@ -94,7 +94,7 @@ INVALID: list[tuple[str, Any, str]] = [
     ("decimal", "1.12345678", codes.INSTANCE_DECIMAL_PRECISION),
     ("date", "2023-02-29", codes.INSTANCE_FORMAT_INVALID),
     ("date", "2023-1-05", codes.INSTANCE_FORMAT_INVALID),
-    ("date", "２０２３-01-05", codes.INSTANCE_FORMAT_INVALID),
+    ("date", "２０２３-01-05", codes.INSTANCE_FORMAT_INVALID),  # noqa: RUF001 - full-width digits on purpose
     ("datetime", "2024-01-15T10:30:00", codes.INSTANCE_FORMAT_INVALID),
     ("datetime", "2024-02-30T10:30:00Z", codes.INSTANCE_FORMAT_INVALID),
     ("time", "25:61:99", codes.INSTANCE_FORMAT_INVALID),

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-def compile(  # noqa: A001 - the public name the project asked for
+def compile(
     schema: dict[str, Any],
     *,
     extended: bool | None = None,

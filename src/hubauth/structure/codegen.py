@@ -27,7 +27,7 @@ class Inline:
     the depth; ``env`` supplies any names the template uses.
     """
 
-    __slots__ = ("template", "env")
+    __slots__ = ("env", "template")
 
     def __init__(self, template: str, env: dict[str, Any] | None = None) -> None:
         self.template = template

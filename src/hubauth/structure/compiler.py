@@ -59,7 +59,7 @@ class Node:
     where possible (see :mod:`hubauth.structure.codegen`).
     """
 
-    __slots__ = ("ok", "collect", "inline")
+    __slots__ = ("collect", "inline", "ok")
 
     def __init__(self, ok: Ok, collect: Collect, inline: Inline | None = None) -> None:
         self.ok = ok
@@ -287,7 +287,7 @@ class Compiler:
                     seen.add(id(base))
                     order.append(base)
                     queue.append(base)
-        return order + [s] + self.addins.get(id(s), [])
+        return [*order, s, *self.addins.get(id(s), [])]
 
     def merged_properties(self, s: dict[str, Any]) -> dict[str, Any]:
         """Own properties, then inherited ones (the first base wins), then add-ins."""

@@ -73,7 +73,7 @@ def _is_trivially_linear(pattern: str) -> bool:
             if name in _UNSAFE_OPS:
                 return False
             if name in _REPEATS:
-                low, high, sub = arg
+                _low, high, sub = arg
                 if in_repeat:
                     return False
                 if high == maxrepeat or high > 1000:

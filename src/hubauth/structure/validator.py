@@ -26,14 +26,14 @@ class Validator:
     """
 
     __slots__ = (
-        "_ok",
         "_collect",
         "_doc",
-        "_profile",
         "_lenient",
-        "_max_depth",
-        "_variants",
         "_lock",
+        "_max_depth",
+        "_ok",
+        "_profile",
+        "_variants",
     )
 
     def __init__(

@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from hubauth.config import Settings
+from hubauth.contracts.checker import check_response, compile_all
 from hubauth.core.clock import Clock, SystemClock
 from hubauth.core.context import Context
 from hubauth.core.tokens import TokenHasher
@@ -78,7 +79,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.contract_check = contract_check
+    compile_all()
+    app.state.contract_check = contract_check or (
+        check_response if settings.strict_contracts else None
+    )
     return app
 
 
