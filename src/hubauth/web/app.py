@@ -21,7 +21,7 @@ from hubauth.core.context import Context
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
 from hubauth.store.sql import SqlStore
-from hubauth.web import oauth_v1
+from hubauth.web import authorize, oauth_v1
 from hubauth.web.errors import EXCEPTION_HANDLERS
 from hubauth.web.middleware import RequestIdMiddleware
 from hubauth.web.responses import ContractCheck
@@ -35,7 +35,7 @@ class SchemaBehind(RuntimeError):
 
 def route_table() -> list[BaseRoute]:
     """Every public route, in one place (the OpenAPI description is generated from it)."""
-    return [*oauth_v1.routes]
+    return [*oauth_v1.routes, *authorize.routes]
 
 
 def create_app(
