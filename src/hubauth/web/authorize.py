@@ -150,6 +150,7 @@ def _error_page(
     *,
     heading: str = "This install link can't be used",
     error: str | None = None,
+    detail: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
     return pages.render(
@@ -160,6 +161,7 @@ def _error_page(
         heading=heading,
         message=message,
         error=error,
+        detail=detail,
         correlation_id=request_id(request),
         stylesheet=STYLESHEET_PATH,
     )
@@ -173,7 +175,8 @@ def _expired(request: Request) -> _Stop:
             "This install page has expired or was opened in another browser. Go back to the "
             "app and start the install again. (Cookies must be enabled for this site.)",
             heading="This install page has expired",
-        )
+        ),
+        save_session=False,
     )
 
 
@@ -261,11 +264,26 @@ async def _validated(request: Request, pending: Pending, *, after_post: bool) ->
     return auth
 
 
+#: What the user reads when the request cannot be trusted (the core's description follows as
+#: the technical detail for the app's developer).
+_UNTRUSTED_MESSAGES = {
+    "invalid_client": "The link names an app that this server does not know.",
+    "invalid_request": "The app asked to send you back to an address it has not registered, "
+    "so you will not be sent there.",
+}
+
+
 def _authorization_error(
     request: Request, exc: AuthorizationError, params: dict[str, str], *, after_post: bool
 ) -> Response:
     if not exc.redirectable:
-        return _error_page(request, 400, exc.description, error=exc.error)
+        return _error_page(
+            request,
+            400,
+            _UNTRUSTED_MESSAGES.get(exc.error, _UNTRUSTED_MESSAGES["invalid_request"]),
+            error=exc.error,
+            detail=exc.description,
+        )
     return _back_to_app(
         params["redirect_uri"],
         {"error": exc.error, "error_description": exc.description, "state": params.get("state")},
@@ -392,7 +410,15 @@ async def authorize(request: Request) -> Response:
     try:
         query = query_params(request)
     except TokenError as exc:  # repeated parameters (RFC 6749 §3.1), bad encoding
-        raise _Stop(_error_page(request, 400, exc.message, error="invalid_request")) from None
+        raise _Stop(
+            _error_page(
+                request,
+                400,
+                "The install link is malformed.",
+                error="invalid_request",
+                detail=exc.message,
+            )
+        ) from None
     params = {k: query[k] for k in AUTHORIZE_PARAMS if k in query}
     now = ctx.now_ms()
     pending = Pending(params, now, pinned_hub_id=request.path_params.get("hub_id"))
