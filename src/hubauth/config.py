@@ -7,10 +7,13 @@ values with secrets masked.
 
 from __future__ import annotations
 
+import difflib
 import os
 import secrets
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -83,8 +86,18 @@ class Settings(BaseSettings):
     )
     hublet: str = Field("na1", pattern=r"^[a-z]{2}[0-9]$", description="Default hublet prefix")
     db_pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL pool size per worker")
-    log_level: Literal["debug", "info", "warning", "error"] = Field("info")
-    log_format: Literal["json", "text"] = Field("json")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Least severe log level written"
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json", description="json: one JSON object per line (for log shippers); text: for humans"
+    )
+    shutdown_timeout: int = Field(
+        30,
+        ge=1,
+        le=600,
+        description="On SIGTERM, seconds a worker may spend finishing in-flight requests",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -105,9 +118,18 @@ class Settings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
+        if value is None:
+            return value
+        # The issuer identifier: an http(s) URL with a host and no query or fragment
+        # (RFC 8414 §2).
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https"):
             raise ValueError("must start with http:// or https://")
-        return value.rstrip("/") if value else value
+        if not parts.hostname:
+            raise ValueError("has no host name")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        return value.rstrip("/")
 
     # --- derived ---------------------------------------------------------------------------------
 
@@ -158,12 +180,53 @@ def read_or_create_key(path: Path) -> bytes:
     return key
 
 
+#: ``HUBAUTH_*`` variables that are not settings: the config file path, and test-only knobs.
+NOT_SETTINGS = frozenset({"HUBAUTH_CONFIG", "HUBAUTH_JSON_STRUCTURE_ASSETS"})
+NOT_SETTINGS_PREFIXES = ("HUBAUTH_TEST_",)
+ENV_PREFIX = "HUBAUTH_"
+#: Values never echoed back in an error message.
+SECRET_FIELDS = frozenset({"secret_key"})
+
+
+def env_name(key: str) -> str:
+    return ENV_PREFIX + key.upper()
+
+
+def unknown_environment(environ: dict[str, str] | None = None) -> list[str]:
+    """``HUBAUTH_*`` variables that name no setting: almost always a typo that would otherwise
+    be silently ignored (pydantic-settings only reads the variables it knows)."""
+    env = os.environ if environ is None else environ
+    return sorted(
+        name
+        for name in env
+        if name.upper().startswith(ENV_PREFIX)
+        and name.upper()[len(ENV_PREFIX) :].lower() not in Settings.model_fields
+        and name.upper() not in NOT_SETTINGS
+        and not name.upper().startswith(NOT_SETTINGS_PREFIXES)
+    )
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        with file.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot be read ({exc.strerror})") from None
+
+
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
-    """Build settings from overrides, environment and the TOML file (``HUBAUTH_CONFIG``)."""
+    """Build settings from overrides, environment and the TOML file (``HUBAUTH_CONFIG``).
+
+    Every problem is reported at once, one line each, naming the setting, where the bad value
+    came from (option, environment variable or file) and what is allowed.
+    """
     raw_path = config_file or os.environ.get("HUBAUTH_CONFIG")
     file = Path(raw_path) if raw_path else None
     if file is not None and not file.is_file():
         raise ConfigError(f"configuration file not found: {file}")
+    file_data = _read_toml(file) if file is not None else {}
     clean = {k: v for k, v in overrides.items() if v is not None}
 
     class _FromFile(Settings):
@@ -181,16 +244,75 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
                 sources.append(TomlConfigSettingsSource(settings_cls, toml_file=file))
             return tuple(sources)
 
+    problems = [
+        f"  {name}: unknown setting (environment variable){_did_you_mean(name)}"
+        for name in unknown_environment()
+    ]
+    settings = None
     try:
-        return _FromFile(**clean)
+        settings = _FromFile(**clean)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
+        problems += _describe(exc, _Sources(clean, file, file_data))
+    if problems or settings is None:
+        raise ConfigError("\n".join(["invalid configuration:", *problems]))
+    return settings
 
 
-def _describe(exc: ValidationError) -> str:
-    lines = ["invalid configuration:"]
+class _Sources:
+    """Where a setting's value came from, for error messages (same precedence as loading)."""
+
+    def __init__(self, overrides: dict[str, Any], file: Path | None, file_data: dict[str, Any]):
+        self.overrides, self.file, self.file_data = overrides, file, file_data
+
+    def of(self, key: str) -> str:
+        from_env = os.environ.get(env_name(key))
+        if key in self.overrides and str(self.overrides[key]) != from_env:
+            return "command-line option"
+        if from_env is not None:
+            return f"environment variable {env_name(key)}"
+        if key in self.file_data:
+            return f"{self.file}"
+        return "default"
+
+
+def _did_you_mean(name: str) -> str:
+    key = name.lower().removeprefix(ENV_PREFIX.lower())
+    close = difflib.get_close_matches(key, list(Settings.model_fields), n=1, cutoff=0.75)
+    if not close:
+        return ""
+    return f"; did you mean {env_name(close[0]) if name.isupper() else close[0]}?"
+
+
+def _shown(key: str, value: Any) -> str:
+    if key in SECRET_FIELDS:
+        return ""
+    if key == "database_url" and isinstance(value, str):
+        return f", got {redacted(value)!r}"
+    text = repr(value)
+    return f", got {text[:80] + '…' if len(text) > 80 else text}"
+
+
+def _range(key: str) -> str | None:
+    field = Settings.model_fields.get(key)
+    if field is None:
+        return None
+    low = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), None)
+    high = next((m.le for m in field.metadata if getattr(m, "le", None) is not None), None)
+    if low is not None and high is not None:
+        return f"must be between {low} and {high}"
+    return None
+
+
+def _describe(exc: ValidationError, sources: _Sources) -> list[str]:
+    lines = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(root)"
-        message = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
-        lines.append(f"  {key}: {message} (environment variable HUBAUTH_{key.upper()})")
-    return "\n".join(lines)
+        if err["type"] == "extra_forbidden":
+            where = f"{sources.file}" if key in sources.file_data else sources.of(key)
+            lines.append(f"  {key}: unknown setting (in {where}){_did_you_mean(key)}")
+            continue
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] in ("greater_than_equal", "less_than_equal"):
+            message = _range(key) or message
+        lines.append(f"  {key}: {message}{_shown(key, err.get('input'))} (from {sources.of(key)})")
+    return lines

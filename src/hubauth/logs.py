@@ -42,3 +42,29 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+
+
+def granian_log_config(fmt: str = "json") -> dict[str, Any]:
+    """``logging.config`` dict for granian's own loggers, so its start/stop lines share our
+    format and stream (stderr). Granian's access log stays off (``log_access=False`` in
+    ``hubauth serve``): it would write the raw path, and the v1 paths carry tokens."""
+    formatter: dict[str, Any] = (
+        {"()": "hubauth.logs.JsonFormatter"}
+        if fmt == "json"
+        else {"()": "logging.Formatter", "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    )
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "hubauth",
+        "stream": "ext://sys.stderr",
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"hubauth": formatter},
+        "handlers": {"stderr": handler},
+        "loggers": {
+            "_granian": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+            "granian.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        },
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import UTC, datetime
 
 import click
 
@@ -273,6 +274,84 @@ async def purge_expired(batch_size: int, database_url: str | None, as_json: bool
     async with open_context(settings) as ctx:
         removed = await ctx.store.purge_expired(ctx.now_ms(), batch_size)
     emit({"removed": removed, "seconds": round(time.monotonic() - started, 3)}, as_json)
+
+
+@tokens_group.command("list")
+@click.option("--app", "app_id", type=int, default=None, help="Only tokens of this app_id.")
+@click.option("--hub", "hub_id", type=int, default=None, help="Only tokens of this hub_id.")
+@click.option("--user", "user_id", type=int, default=None, help="Only tokens of this user_id.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@database_option
+@json_option
+@async_command
+async def list_tokens(
+    app_id: int | None,
+    hub_id: int | None,
+    user_id: int | None,
+    limit: int,
+    database_url: str | None,
+    as_json: bool,
+) -> None:
+    """List refresh and access tokens for support work, newest first.
+
+    Shows row ids, kind, scopes, times, status and the first bytes of the stored HMAC; token
+    values are never stored, so they cannot be shown.
+    """
+    if app_id is None and hub_id is None and user_id is None:
+        raise click.UsageError("give at least one of --app, --hub, --user")
+    settings = settings_from(database_url)
+    async with open_context(settings) as ctx:
+        now = ctx.now_ms()
+        found = await ctx.store.list_tokens(
+            app_id=app_id, hub_id=hub_id, user_id=user_id, limit=limit
+        )
+    rows = [
+        {
+            "kind": t.kind,
+            "id": t.row_id,
+            "hash_prefix": t.hash_prefix,
+            "status": t.status(now),
+            "app_id": t.app_id,
+            "hub_id": t.hub_id,
+            "user_id": t.user_id,
+            "scopes": list(t.scopes),
+            "family": t.family_id,
+            "created": _iso(t.created_ms),
+            "expires": _iso(t.expires_ms),
+        }
+        for t in found
+    ]
+    if as_json:
+        emit({"tokens": rows}, True)
+        return
+    header = ("KIND", "ID", "HASH", "STATUS", "CREATED", "EXPIRES", "APP", "HUB", "USER", "SCOPES")
+    lines = [header] + [
+        (
+            r["kind"],
+            str(r["id"]),
+            r["hash_prefix"],
+            r["status"],
+            r["created"] or "-",
+            r["expires"] or "never",
+            str(r["app_id"]),
+            str(r["hub_id"] or "-"),
+            str(r["user_id"] or "-"),
+            " ".join(r["scopes"]),
+        )
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    for line in lines:
+        padded = [c.ljust(w) for c, w in zip(line, widths, strict=False)]
+        click.echo("  ".join([*padded, line[-1]]))
+    if not rows:
+        click.echo("(no tokens match)")
+
+
+def _iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
 
 
 def random_password() -> str:

@@ -23,3 +23,20 @@ def log_audit(event: str, /, **fields: object) -> None:
 
 def null_audit(event: str, /, **fields: object) -> None:
     return None
+
+
+def fan_out(*sinks: AuditSink) -> AuditSink:
+    """One sink that hands every event to each of ``sinks`` (e.g. the log and the metrics).
+
+    A failing sink is logged and skipped: observing an event must never fail the grant or
+    revocation that emitted it.
+    """
+
+    def emit(event: str, /, **fields: object) -> None:
+        for sink in sinks:
+            try:
+                sink(event, **fields)
+            except Exception:
+                logging.getLogger("hubauth").exception("audit sink failed on %s", event)
+
+    return emit

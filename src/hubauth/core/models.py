@@ -163,3 +163,31 @@ class IssuedTokens:
     hub_id: int | None = None
     user_id: int | None = None
     extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSummary:
+    """A stored token as support staff see it (``hubauth tokens list``): ids, scopes, times and
+    the first bytes of its HMAC. The value itself is not stored, so it cannot be shown."""
+
+    kind: str  # "refresh_token", "access_token" or "client_credentials"
+    row_id: int
+    app_id: int
+    hub_id: int | None
+    user_id: int | None
+    scopes: tuple[str, ...]
+    family_id: str | None
+    created_ms: int
+    expires_ms: int | None  # refresh tokens do not expire
+    revoked_ms: int | None
+    rotated_ms: int | None
+    hash_prefix: str
+
+    def status(self, now_ms: int) -> str:
+        if self.revoked_ms is not None:
+            return "revoked"
+        if self.rotated_ms is not None:
+            return "rotated"
+        if self.expires_ms is not None and self.expires_ms <= now_ms:
+            return "expired"
+        return "live"

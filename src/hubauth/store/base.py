@@ -20,6 +20,7 @@ from hubauth.core.models import (
     NewRefreshToken,
     RefreshPolicy,
     RefreshTokenRecord,
+    TokenSummary,
     User,
 )
 
@@ -140,3 +141,14 @@ class Store(Protocol):
     async def ping(self) -> None: ...
 
     async def count_rows(self) -> dict[str, int]: ...
+
+    async def list_tokens(
+        self,
+        *,
+        app_id: int | None = None,
+        hub_id: int | None = None,
+        user_id: int | None = None,
+        limit: int = 100,
+    ) -> list[TokenSummary]:
+        """Refresh and access tokens matching every given filter, newest first (support)."""
+        ...

@@ -30,6 +30,7 @@ from hubauth.core.models import (
     NewRefreshToken,
     RefreshPolicy,
     RefreshTokenRecord,
+    TokenSummary,
     TokenUse,
     User,
 )
@@ -694,3 +695,50 @@ class SqlStore:
                     await conn.execute(select(func.count()).select_from(table))
                 ).scalar_one()
         return out
+
+    @_unavailable_on_db_loss
+    async def list_tokens(
+        self,
+        *,
+        app_id: int | None = None,
+        hub_id: int | None = None,
+        user_id: int | None = None,
+        limit: int = 100,
+    ) -> list[TokenSummary]:
+        found: list[TokenSummary] = []
+        async with self.engine.connect() as conn:
+            for table, key in (
+                (refresh_tokens, refresh_tokens.c.refresh_id),
+                (access_tokens, access_tokens.c.access_id),
+            ):
+                filters = [
+                    column == value
+                    for column, value in (
+                        (table.c.app_id, app_id),
+                        (table.c.hub_id, hub_id),
+                        (table.c.user_id, user_id),
+                    )
+                    if value is not None
+                ]
+                stmt = select(table).where(*filters).order_by(key.desc()).limit(limit)
+                for row in (await conn.execute(stmt)).all():
+                    found.append(_summary(table is refresh_tokens, row))
+        found.sort(key=lambda t: (t.created_ms, t.row_id), reverse=True)
+        return found[:limit]
+
+
+def _summary(is_refresh: bool, row: Row[Any]) -> TokenSummary:
+    return TokenSummary(
+        kind="refresh_token" if is_refresh else row.token_use,
+        row_id=row.refresh_id if is_refresh else row.access_id,
+        app_id=row.app_id,
+        hub_id=row.hub_id,
+        user_id=row.user_id,
+        scopes=_split(row.scopes),
+        family_id=row.family_id,
+        created_ms=row.created_ms,
+        expires_ms=None if is_refresh else row.expires_ms,
+        revoked_ms=row.revoked_ms,
+        rotated_ms=row.rotated_ms if is_refresh else None,
+        hash_prefix=bytes(row.token_hash)[:4].hex(),
+    )

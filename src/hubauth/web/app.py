@@ -17,13 +17,18 @@ from starlette.routing import BaseRoute
 
 from hubauth.config import Settings
 from hubauth.contracts.checker import check_response, compile_all
+from hubauth.core.audit import fan_out, log_audit
 from hubauth.core.clock import Clock, SystemClock
 from hubauth.core.context import Context
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
+from hubauth.store.base import StoreUnavailable
 from hubauth.store.sql import SqlStore
-from hubauth.web import authorize, discovery, oauth_v1, oauth_v3
+from hubauth.web import authorize, discovery, oauth_v1, oauth_v3, ops
+from hubauth.web.access import AccessMiddleware
 from hubauth.web.errors import EXCEPTION_HANDLERS
+from hubauth.web.health import MigrationCheck
+from hubauth.web.metrics import Metrics, counting_store_unavailable
 from hubauth.web.middleware import RequestIdMiddleware
 from hubauth.web.responses import ContractCheck
 
@@ -36,7 +41,7 @@ class SchemaBehind(RuntimeError):
 
 def route_table() -> list[BaseRoute]:
     """Every public route, in one place (the OpenAPI description is generated from it)."""
-    return [*oauth_v1.routes, *oauth_v3.routes, *discovery.routes, *authorize.routes]
+    return [*oauth_v1.routes, *oauth_v3.routes, *discovery.routes, *authorize.routes, *ops.routes]
 
 
 def create_app(
@@ -66,19 +71,28 @@ def create_app(
                 clock=clock or SystemClock(),
                 hasher=TokenHasher(settings.server_key()),
                 policy=settings.policy(),
+                audit=fan_out(log_audit, metrics.audit_sink),
             )
             yield
         finally:
             if own_store:
                 await active.close()
+                _log.info("storage closed")
 
+    metrics = Metrics()
+    handlers = {
+        **EXCEPTION_HANDLERS,
+        StoreUnavailable: counting_store_unavailable(EXCEPTION_HANDLERS[StoreUnavailable]),
+    }
     app = Starlette(
         routes=route_table(),
-        middleware=[Middleware(RequestIdMiddleware)],
-        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[Middleware(RequestIdMiddleware), Middleware(AccessMiddleware)],
+        exception_handlers=handlers,
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.migration_check = MigrationCheck()
     compile_all()
     app.state.contract_check = contract_check or (
         check_response if settings.strict_contracts else None

@@ -34,3 +34,27 @@ class ApiRoute(Route):
         self.responses = dict(responses)
         self.request_contract = request_contract
         self.tags = tuple(tags)
+
+
+class TextRoute(Route):
+    """A documented route whose body is not JSON (the metrics exposition, HTML pages).
+
+    ``media_types`` maps HTTP status to the media type of the body; the OpenAPI description
+    lists them without a schema.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: Sequence[str],
+        name: str,
+        summary: str,
+        media_types: Mapping[int, str],
+        tags: Sequence[str] = (),
+    ) -> None:
+        super().__init__(path, endpoint, methods=list(methods), name=name)
+        self.summary = summary
+        self.media_types = dict(media_types)
+        self.tags = tuple(tags)

@@ -1,0 +1,300 @@
+"""The served OpenAPI description: valid OpenAPI 3.1, complete (every route of ``route_table()``
+with its methods), and true: each documented response is produced by a real request and its
+body validated against the documented JSON Schema (``jsonschema``) and the contract (official
+json-structure package)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator, FormatChecker
+from openapi_spec_validator import validate as validate_openapi
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from starlette.routing import Route
+
+from hubauth.core.context import Context
+from hubauth.web.app import route_table
+from hubauth.web.openapi import build_document
+from hubauth.web.routing import ApiRoute
+from tests.support import Seed, mint_code, official_check
+
+DOC_URI = "urn:hubauth:openapi"
+
+
+def documented_operations(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (method.upper(), path): op
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+    }
+
+
+async def test_openapi_json_is_a_valid_openapi_3_1_document(ops_client: httpx.AsyncClient) -> None:
+    response = await ops_client.get("/openapi.json")
+    assert response.status_code == 200
+    doc = response.json()
+    assert doc["openapi"].startswith("3.1")
+    validate_openapi(doc)
+
+
+def test_every_route_of_the_route_table_is_described_with_its_methods() -> None:
+    doc = build_document(route_table())
+    described = documented_operations(doc)
+    routes = [r for r in route_table() if isinstance(r, Route)]
+    assert routes
+    for route in routes:
+        path = re.sub(r"{([^}:]+):[^}]+}", r"{\1}", route.path)
+        for method in (route.methods or {"GET"}) - {"HEAD"}:
+            assert (method, path) in described, f"{method} {path} is not in the description"
+    expected = sum(len((r.methods or {"GET"}) - {"HEAD"}) for r in routes)
+    assert len(described) == expected  # and nothing that is not served
+
+
+def test_api_route_responses_are_documented_with_their_contract_schemas() -> None:
+    doc = build_document(route_table())
+    described = documented_operations(doc)
+    for route in route_table():
+        if not isinstance(route, ApiRoute):
+            continue
+        path = re.sub(r"{([^}:]+):[^}]+}", r"{\1}", route.path)
+        for method in route.methods - {"HEAD"}:
+            responses = described[(method, path)]["responses"]
+            assert set(responses) == {str(s) for s in route.responses}
+            for status, contract in route.responses.items():
+                content = responses[str(status)].get("content")
+                if contract is None:
+                    assert content is None
+                else:
+                    ref = content["application/json"]["schema"]["$ref"]
+                    assert ref.removeprefix("#/components/schemas/") in doc["components"]["schemas"]
+
+
+async def test_path_tokens_are_parameters_not_literal_paths(ops_client: httpx.AsyncClient) -> None:
+    doc = (await ops_client.get("/openapi.json")).json()
+    assert "/oauth/v1/access-tokens/{token}" in doc["paths"]
+    op = doc["paths"]["/oauth/v1/access-tokens/{token}"]["get"]
+    assert op["parameters"][0]["name"] == "token"
+    assert op["parameters"][0]["in"] == "path"
+
+
+async def test_docs_page_is_self_contained_html_covering_every_operation(
+    ops_client: httpx.AsyncClient,
+) -> None:
+    response = await ops_client.get("/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    page = response.text
+    assert "<script" not in page and "<link" not in page and "<img" not in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "external asset"
+    doc = (await ops_client.get("/openapi.json")).json()
+    for path, item in doc["paths"].items():
+        for op in item.values():
+            assert f'id="{op["operationId"]}"' in page
+            assert f"<code>{path}</code>" in page
+    for name in doc["components"]["schemas"]:
+        assert f">{name}</h3>" in page
+
+
+# --- every documented response, produced for real ---------------------------------------------
+
+
+@dataclass
+class Env:
+    up: httpx.AsyncClient
+    down: httpx.AsyncClient
+    ctx: Context
+    seed: Seed
+
+    async def tokens(self) -> dict[str, Any]:
+        code = await mint_code(self.ctx, self.seed)
+        response = await self.up.post(
+            "/oauth/v1/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": self.seed.redirect_uri,
+                **self.seed.creds(),
+            },
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+Scenario = Callable[[Env], Awaitable[httpx.Response]]
+UNKNOWN_RT = "na1-0000-0000-0000-0000-000000000000"
+
+
+async def _exchange(env: Env) -> httpx.Response:
+    code = await mint_code(env.ctx, env.seed)
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": env.seed.redirect_uri}
+    return await env.up.post("/oauth/v1/token", data={**form, **env.seed.creds()})
+
+
+async def _access_metadata(env: Env) -> httpx.Response:
+    return await env.up.get(f"/oauth/v1/access-tokens/{(await env.tokens())['access_token']}")
+
+
+async def _refresh_metadata(env: Env) -> httpx.Response:
+    return await env.up.get(f"/oauth/v1/refresh-tokens/{(await env.tokens())['refresh_token']}")
+
+
+async def _delete(env: Env) -> httpx.Response:
+    return await env.up.delete(f"/oauth/v1/refresh-tokens/{(await env.tokens())['refresh_token']}")
+
+
+SCENARIOS: dict[tuple[str, int], Scenario] = {
+    ("v1_token", 200): _exchange,
+    ("v1_token", 400): lambda env: env.up.post("/oauth/v1/token", data={"grant_type": "nope"}),
+    ("v1_token", 413): lambda env: env.up.post("/oauth/v1/token", data={"code": "x" * 20_000}),
+    ("v1_token", 415): lambda env: env.up.post("/oauth/v1/token", json={"grant_type": "x"}),
+    ("v1_token", 503): lambda env: env.down.post(
+        "/oauth/v1/token", data={"grant_type": "refresh_token", **env.seed.creds()}
+    ),
+    ("v1_access_token_metadata", 200): _access_metadata,
+    ("v1_access_token_metadata", 401): lambda env: env.up.get("/oauth/v1/access-tokens/Cnope"),
+    ("v1_access_token_metadata", 503): lambda env: env.down.get("/oauth/v1/access-tokens/Cx"),
+    ("v1_refresh_token_metadata", 200): _refresh_metadata,
+    ("v1_refresh_token_metadata", 404): lambda env: env.up.get(
+        f"/oauth/v1/refresh-tokens/{UNKNOWN_RT}"
+    ),
+    ("v1_refresh_token_metadata", 503): lambda env: env.down.get(
+        f"/oauth/v1/refresh-tokens/{UNKNOWN_RT}"
+    ),
+    ("v1_delete_refresh_token", 204): _delete,
+    ("v1_delete_refresh_token", 404): lambda env: env.up.delete(
+        f"/oauth/v1/refresh-tokens/{UNKNOWN_RT}"
+    ),
+    ("v1_delete_refresh_token", 503): lambda env: env.down.delete(
+        f"/oauth/v1/refresh-tokens/{UNKNOWN_RT}"
+    ),
+    ("healthz", 200): lambda env: env.up.get("/healthz"),
+    ("readyz", 200): lambda env: env.up.get("/readyz"),
+    ("readyz", 503): lambda env: env.down.get("/readyz"),
+    ("metrics", 200): lambda env: env.up.get("/metrics"),
+    ("openapi", 200): lambda env: env.up.get("/openapi.json"),
+    ("docs", 200): lambda env: env.up.get("/docs"),
+}
+
+
+def _v3_scenarios(version: str) -> dict[tuple[str, int], Scenario]:
+    """The v3 operations and their dated twins share one implementation: same scenarios."""
+    base = f"/oauth/{version}/token"
+
+    async def exchange(env: Env) -> httpx.Response:
+        code = await mint_code(env.ctx, env.seed)
+        form = {"grant_type": "authorization_code", "code": code}
+        form |= {"redirect_uri": env.seed.redirect_uri, **env.seed.creds()}
+        return await env.up.post(base, data=form)
+
+    async def introspect(env: Env) -> httpx.Response:
+        token = (await env.tokens())["access_token"]
+        return await env.up.post(f"{base}/introspect", data={"token": token, **env.seed.creds()})
+
+    async def revoke(env: Env) -> httpx.Response:
+        token = (await env.tokens())["refresh_token"]
+        return await env.up.post(f"{base}/revoke", data={"token": token, **env.seed.creds()})
+
+    out: dict[tuple[str, int], Scenario] = {
+        (f"{version}_token", 200): exchange,
+        (f"{version}_introspect", 200): introspect,
+        (f"{version}_revoke", 200): revoke,
+    }
+    for op, path in (
+        ("token", base),
+        ("introspect", f"{base}/introspect"),
+        ("revoke", f"{base}/revoke"),
+    ):
+        out[(f"{version}_{op}", 400)] = lambda env, path=path: env.up.post(
+            path, data={"grant_type": "nope", "token": "x"}
+        )
+        out[(f"{version}_{op}", 413)] = lambda env, path=path: env.up.post(
+            path, data={"code": "x" * 20_000}
+        )
+        out[(f"{version}_{op}", 415)] = lambda env, path=path: env.up.post(path, json={"a": "b"})
+        out[(f"{version}_{op}", 503)] = lambda env, path=path: env.down.post(
+            path, data={"grant_type": "refresh_token", "token": "x", **env.seed.creds()}
+        )
+    return out
+
+
+for _version in ("v3", "2026-03", "2026-09"):
+    SCENARIOS.update(_v3_scenarios(_version))
+SCENARIOS[("authorization_server_metadata", 200)] = lambda env: env.up.get(
+    "/.well-known/oauth-authorization-server"
+)
+
+#: The install pages answer with HTML, redirects and form errors; their behaviour (every
+#: status, header and redirect) is proven by tests/authorize and tests/browser, not here.
+HTML_PAGE_TAG = "Install pages (HTML)"
+
+
+def _responses(doc: dict[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
+    return {
+        (op["operationId"], int(status)): response
+        for item in doc["paths"].values()
+        for op in item.values()
+        if HTML_PAGE_TAG not in op.get("tags", ())
+        for status, response in op["responses"].items()
+        if status != "default"
+    }
+
+
+def _contracts() -> dict[tuple[str, int], str | None]:
+    return {
+        (route.name, status): contract
+        for route in route_table()
+        if isinstance(route, ApiRoute)
+        for status, contract in route.responses.items()
+    }
+
+
+def test_every_documented_response_has_a_scenario() -> None:
+    missing = sorted(set(_responses(build_document(route_table()))) - set(SCENARIOS))
+    assert not missing, (
+        f"documented responses never produced by this test: {missing}; add a request that "
+        "produces each one to SCENARIOS in tests/ops/test_openapi_document.py"
+    )
+
+
+@pytest.mark.parametrize(("operation", "status"), sorted(SCENARIOS))
+async def test_documented_response_matches_what_the_server_sends(
+    operation: str,
+    status: int,
+    ops_client: httpx.AsyncClient,
+    down_client: httpx.AsyncClient,
+    ctx: Context,
+    seeded: Seed,
+) -> None:
+    doc = (await ops_client.get("/openapi.json")).json()
+    documented = _responses(doc)[(operation, status)]
+    response = await SCENARIOS[(operation, status)](Env(ops_client, down_client, ctx, seeded))
+    assert response.status_code == status, response.text
+    content = documented.get("content")
+    if content is None:
+        assert response.content == b""
+        return
+    (media_type,) = content
+    assert response.headers["content-type"].split(";")[0] == media_type
+    schema = content[media_type].get("schema")
+    if schema is None:
+        assert response.content
+        return
+    body = response.json()
+    registry = Registry().with_resource(
+        DOC_URI, Resource.from_contents(doc, default_specification=DRAFT202012)
+    )
+    validator = Draft202012Validator(
+        {"$ref": DOC_URI + schema["$ref"]}, registry=registry, format_checker=FormatChecker()
+    )
+    errors = [e.message for e in validator.iter_errors(body)]
+    assert not errors, errors
+    contract = _contracts()[(operation, status)]
+    assert contract is not None
+    official_check(contract, body)
