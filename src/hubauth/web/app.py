@@ -22,7 +22,7 @@ from hubauth.core.context import Context
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
 from hubauth.store.sql import SqlStore
-from hubauth.web import discovery, oauth_v1, oauth_v3
+from hubauth.web import authorize, discovery, oauth_v1, oauth_v3
 from hubauth.web.errors import EXCEPTION_HANDLERS
 from hubauth.web.middleware import RequestIdMiddleware
 from hubauth.web.responses import ContractCheck
@@ -36,7 +36,7 @@ class SchemaBehind(RuntimeError):
 
 def route_table() -> list[BaseRoute]:
     """Every public route, in one place (the OpenAPI description is generated from it)."""
-    return [*oauth_v1.routes, *oauth_v3.routes, *discovery.routes]
+    return [*oauth_v1.routes, *oauth_v3.routes, *discovery.routes, *authorize.routes]
 
 
 def create_app(
