@@ -7,13 +7,13 @@ import base64
 import hashlib
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
 
 from hubauth.config import Settings
-from hubauth.core import authorization
+from hubauth.core import authorization, pkce
 from hubauth.core.context import Context
 from hubauth.web.app import route_table
 from hubauth.web.discovery import metadata_document
@@ -21,6 +21,7 @@ from tests.support import Seed, mint_code
 from tests.v3.flows import is_active, issue, post_form
 
 WELL_KNOWN = "/.well-known/oauth-authorization-server"
+VERIFIER = "v3-" + "x" * 50
 
 
 @pytest.fixture
@@ -89,14 +90,45 @@ async def test_advertised_endpoints_are_served_with_post(
     assert response.json()["error"] in ("invalid_request", "invalid_client")
 
 
-async def test_advertised_authorization_endpoint_is_served_with_get(
+@pytest.mark.parametrize(
+    ("extra", "answer"),
+    [
+        ({"code_challenge": pkce.s256(VERIFIER), "code_challenge_method": "S256"}, "page"),
+        ({"code_challenge": VERIFIER, "code_challenge_method": "plain"}, "invalid_request"),
+        ({"response_type": "code"}, "page"),
+        ({"response_type": "token"}, "unsupported_response_type"),
+    ],
+    ids=["s256", "plain-pkce", "code", "token"],
+)
+async def test_advertised_authorization_endpoint_honours_the_document(
+    client: httpx.AsyncClient,
+    seeded: Seed,
     document: dict[str, Any],
+    extra: dict[str, str],
+    answer: str,
 ) -> None:
+    """Served with GET; S256 and response_type=code start the install, while plain PKCE and
+    other response types are refused with an error redirect (RFC 6749 §4.1.2.1)."""
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["response_types_supported"] == ["code"]
     path = local_path(document["authorization_endpoint"], document["issuer"])
-    methods = served_methods(path)
-    if not methods:
-        pytest.xfail("/oauth/authorize is built on the authorize branch; live once merged")
-    assert "GET" in methods
+    assert "GET" in served_methods(path)
+    query = {
+        "client_id": seeded.client_id,
+        "redirect_uri": seeded.redirect_uri,
+        "scope": " ".join(seeded.scopes),
+        "state": "st-v3",
+        **extra,
+    }
+    response = await client.get(path + "?" + urlencode(query))
+    if answer == "page":
+        assert response.status_code == 200
+        return
+    assert response.status_code == 302
+    location = urlsplit(response.headers["location"])
+    params = dict(parse_qsl(location.query))
+    assert params["error"] == answer
+    assert "code" not in params
 
 
 async def test_every_advertised_grant_type_works_at_the_token_endpoint(
