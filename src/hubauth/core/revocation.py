@@ -34,8 +34,8 @@ async def revoke_token(ctx: Context, params: Mapping[str, str]) -> None:
     succeeds whatever the token turns out to be: RFC 7009 §2.2 says an invalid token is not an
     error "since the client cannot handle such an error in a reasonable way", and HubSpot
     answers 200 for unknown tokens (spec §1.8). Another client's token is left alone and also
-    answered with success: refusing it (RFC 7009 §2.1 would) tells the caller the token is
-    live, which an oracle for stolen tokens should never do.
+    answered with success: refusing it, as RFC 7009 §2.1 would, tells the caller the token is
+    live somewhere and turns the endpoint into an oracle for stolen tokens.
 
     * refresh token: revoked; access tokens minted from it (its family) die too when
       ``Policy.v3_revoke_access_tokens`` is on (default, RFC 7009 §2.1 SHOULD). This is a
