@@ -8,8 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from hubauth.core.context import Context
-from hubauth.core.passwords import hash_password
-from tests.support import Seed
+from tests.support import Seed, hash_password
 
 
 @dataclass
