@@ -5,7 +5,7 @@ backend the client supports."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -48,18 +48,30 @@ def redis_prefix() -> Iterator[str]:
         client.close()
 
 
+@pytest.fixture
+def store_spec_for(
+    tmp_path: Path, client_pg_url: str, redis_prefix: str
+) -> Callable[[str], StoreSpec]:
+    """``store_spec_for(kind)``: where this test keeps its tokens on that backend."""
+
+    def spec(kind: str) -> StoreSpec:
+        if kind == "sqlite":
+            return StoreSpec("sqlite", str(tmp_path / "tokens.db"))
+        if kind == "postgres":
+            return StoreSpec("postgres", client_pg_url, table="t_" + secrets.token_hex(4))
+        if kind == "redis":
+            return StoreSpec("redis", REDIS_URL, prefix=redis_prefix)
+        assert kind == "memory"
+        return StoreSpec("memory", "")
+
+    return spec
+
+
 @pytest.fixture(params=["memory", "sqlite", "postgres", "redis"])
 def store_spec(
-    request: pytest.FixtureRequest, tmp_path: Path, client_pg_url: str, redis_prefix: str
+    request: pytest.FixtureRequest, store_spec_for: Callable[[str], StoreSpec]
 ) -> StoreSpec:
-    kind = request.param
-    if kind == "sqlite":
-        return StoreSpec("sqlite", str(tmp_path / "tokens.db"))
-    if kind == "postgres":
-        return StoreSpec("postgres", client_pg_url, table="t_" + secrets.token_hex(4))
-    if kind == "redis":
-        return StoreSpec("redis", REDIS_URL, prefix=redis_prefix)
-    return StoreSpec("memory", "")
+    return store_spec_for(request.param)
 
 
 def token_set(server: HubAuthServer) -> TokenSet:
