@@ -164,6 +164,7 @@ class HubAuthServer:
         return self
 
     def stop(self) -> None:
+        self.faults.clear()
         if self._uvicorn is not None:
             self._uvicorn.should_exit = True
         if self._thread is not None:
@@ -228,7 +229,9 @@ class HubAuthServer:
                     lifespan="on",
                     log_level=logging.WARNING,
                     access_log=False,
-                    timeout_graceful_shutdown=2,
+                    # A test server has nothing worth draining: a request still sleeping in
+                    # injected latency must not hold up the test's teardown.
+                    timeout_graceful_shutdown=0.5,
                 )
             )
             assert self._sock is not None
