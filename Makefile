@@ -20,8 +20,8 @@ serve: $(STAMP)
 
 ## test: install with test extras and run the whole suite (ruff included)
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests $(wildcard bench scripts)
+	$(BIN)/ruff format --check src tests $(wildcard bench scripts)
 	$(BIN)/python -m pytest
 
 ## test-fast: the suite without the slow marked groups
@@ -29,7 +29,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff check src tests $(wildcard bench scripts)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

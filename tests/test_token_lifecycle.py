@@ -53,7 +53,11 @@ async def test_refresh_returns_new_access_token_and_same_refresh_token(
     first = (await exchange(client, seeded, await mint_code(ctx, seeded))).json()
     response = await client.post(
         "/oauth/v1/token",
-        data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"], **seeded.creds()},
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+            **seeded.creds(),
+        },
     )
     assert response.status_code == 200
     body = response.json()
@@ -109,7 +113,8 @@ async def test_delete_refresh_token_kills_it_but_leaves_access_tokens_alive(
     assert deleted.content == b""
     assert (await client.get(f"/oauth/v1/refresh-tokens/{rt}")).status_code == 404
     refresh = await client.post(
-        "/oauth/v1/token", data={"grant_type": "refresh_token", "refresh_token": rt, **seeded.creds()}
+        "/oauth/v1/token",
+        data={"grant_type": "refresh_token", "refresh_token": rt, **seeded.creds()},
     )
     assert refresh.status_code == 400
     assert refresh.json()["status"] == "BAD_REFRESH_TOKEN"

@@ -16,12 +16,13 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from hubauth.config import Settings
+from hubauth.contracts.checker import check_response, compile_all
 from hubauth.core.clock import Clock, SystemClock
 from hubauth.core.context import Context
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
 from hubauth.store.sql import SqlStore
-from hubauth.web import oauth_v1
+from hubauth.web import authorize, discovery, oauth_v1, oauth_v3
 from hubauth.web.errors import EXCEPTION_HANDLERS
 from hubauth.web.middleware import RequestIdMiddleware
 from hubauth.web.responses import ContractCheck
@@ -35,7 +36,7 @@ class SchemaBehind(RuntimeError):
 
 def route_table() -> list[BaseRoute]:
     """Every public route, in one place (the OpenAPI description is generated from it)."""
-    return [*oauth_v1.routes]
+    return [*oauth_v1.routes, *oauth_v3.routes, *discovery.routes, *authorize.routes]
 
 
 def create_app(
@@ -82,7 +83,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.contract_check = contract_check
+    compile_all()
+    app.state.contract_check = contract_check or (
+        check_response if settings.strict_contracts else None
+    )
     return app
 
 

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
+from hubauth.contracts.checker import request_problems
 from hubauth.core.errors import TokenError, invalid_request
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -76,3 +77,12 @@ async def read_form(request: Request, limit: int) -> dict[str, str]:
 
 def query_params(request: Request) -> dict[str, str]:
     return parse_form(request.scope.get("query_string", b""))
+
+
+def check_contract(params: dict[str, str], contract: str) -> dict[str, str]:
+    """Refuse parameters that break the request contract (lengths, types) before any work."""
+    problems = request_problems(contract, params)
+    if problems:
+        first = problems[0]
+        raise invalid_request(f"parameter {first.pointer.lstrip('/')!r}: {first.message}")
+    return params

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from hubauth.core import metadata, revocation
 from hubauth.core.errors import ApiError, TokenNotFound, invalid_request
 from hubauth.core.token_endpoint import response_body, token_request
-from hubauth.web.forms import query_params, read_form
+from hubauth.web.forms import check_contract, query_params, read_form
 from hubauth.web.responses import NO_STORE, json_response
 from hubauth.web.routing import ApiRoute
 
@@ -40,7 +40,7 @@ async def token(request: Request) -> Response:
             if name in params and params[name] != query[name]:
                 raise invalid_request(f"parameter {name!r} is repeated")
             params.setdefault(name, query[name])
-    issued = await token_request(state.ctx, params)
+    issued = await token_request(state.ctx, check_contract(params, "token-request"))
     return json_response(state, "token-response", response_body(issued))
 
 
