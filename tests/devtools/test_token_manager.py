@@ -273,3 +273,18 @@ async def test_async_manager_reports_uninstall_as_reconnect_required(
         )
         assert all(isinstance(o, ReconnectRequired) for o in outcomes)
         assert hubauth_server.refresh_count == 1
+
+
+def test_v3_token_path_refreshes_against_hubauth_v3(hubauth_server: HubAuthServer) -> None:
+    with manager_for(hubauth_server, token_path=TOKEN_PATH_V3) as manager:
+        first = manager.get_access_token()
+        hubauth_server.clock.advance(1800)
+        hubauth_server.faults.fail_next_refreshes(1, error="BAD_HUB")  # faults cover v3 too
+        with pytest.raises(ReconnectRequired):
+            manager.get_access_token()
+        manager.set_tokens(hubauth_server.mint_tokens())
+        hubauth_server.clock.advance(1800)
+        second = manager.get_access_token()
+        assert second != first
+        assert server_accepts(hubauth_server, second)
+    assert hubauth_server.refresh_count == 2
