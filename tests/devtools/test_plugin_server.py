@@ -15,8 +15,6 @@ from hubauth.core import errors
 from hubauth.core.clock import FrozenClock
 from hubauth.testing import REFRESH_ERRORS, HubAuthServer
 
-pytest_plugins = ["pytester"]
-
 
 def refresh(server: HubAuthServer, refresh_token: str, **extra: str) -> httpx.Response:
     return httpx.post(
@@ -265,33 +263,3 @@ def test_refresh_count_counts_refresh_grants_including_failed_ones(
     refresh(hubauth_server, tokens["refresh_token"])
     assert hubauth_server.refresh_count == 3
     assert hubauth_server.traffic.grants("authorization_code") == 1
-
-
-# --- the plugin as a user gets it -------------------------------------------------------------
-
-
-def test_plugin_loads_from_the_entry_point_in_a_fresh_project(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        test_integration="""
-        import httpx
-        import pytest
-
-        def test_fixture_is_there(hubauth_server):
-            tokens = hubauth_server.mint_tokens()
-            hubauth_server.clock.advance(1801)
-            url = f"{hubauth_server.base_url}/oauth/v1/access-tokens/{tokens['access_token']}"
-            assert httpx.get(url).status_code == 401
-
-        def test_session_fault(hubauth_server_session):
-            hubauth_server_session.faults.fail_next_requests(5, status=503)
-
-        def test_session_faults_do_not_leak(hubauth_server_session):
-            assert hubauth_server_session.faults.pending == 0
-
-        @pytest.mark.hubauth_server(access_token_ttl=900)
-        def test_marker(hubauth_server):
-            assert hubauth_server.mint_tokens()["expires_in"] == 900
-        """
-    )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers")
-    result.assert_outcomes(passed=4)
