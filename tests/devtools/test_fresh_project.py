@@ -61,7 +61,9 @@ def test_plugin_loads_from_its_entry_point_and_the_guide_examples_pass(
     files = {"test_plugin_behaviour": PLUGIN_BEHAVIOUR}
     files.update({name.removesuffix(".py"): code for name, code in guide_examples().items()})
     pytester.makepyfile(**files)
-    pytester.makeini("[pytest]\nasyncio_mode = auto\n")
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+    )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers", "-v")
     result.stdout.fnmatch_lines(["*test_session_faults_do_not_leak PASSED*"])
     result.assert_outcomes(passed=11)

@@ -27,12 +27,20 @@ if TYPE_CHECKING:  # imported lazily: a test run that uses no fixture pays nothi
 
 MARKER = "hubauth_server"
 
+#: Servers asked to stop after their test; joined once, when the session ends.
+_stopping: list[HubAuthServer] = []
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**options): ServerConfig fields for this test's hubauth_server fixture",
     )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _stopping:
+        _stopping.pop().join()
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +70,10 @@ def hubauth_server_factory(
 
     yield start
     for server in reversed(started):
-        server.stop()
+        # Each server has its own port and database, so the next test need not wait for this
+        # one to wind down.
+        server.stop(wait=False)
+        _stopping.append(server)
 
 
 @pytest.fixture

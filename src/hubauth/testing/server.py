@@ -15,10 +15,13 @@ thread or from inside an async test.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import dataclasses
 import logging
 import secrets
+import shutil
 import socket
+import tempfile
 import threading
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -85,6 +88,28 @@ class ServerConfig:
         return dataclasses.replace(self, **changes)
 
 
+_template_lock = threading.Lock()
+_template: Path | None = None
+
+
+async def _migrated_template() -> Path:
+    """An empty database at the current schema, migrated once per process and copied for each
+    server (running Alembic costs more than the rest of a start-up)."""
+    global _template
+    with _template_lock:  # servers start one at a time per thread; this guards the first one
+        if _template is None:
+            directory = Path(tempfile.mkdtemp(prefix="hubauth-template-"))
+            atexit.register(shutil.rmtree, directory, ignore_errors=True)
+            path = directory / "template.db"
+            engine = create_engine(f"sqlite:///{path}", pool_size=1)
+            try:
+                await migrate.upgrade(engine)
+            finally:
+                await engine.dispose()  # the last connection's close folds the WAL back in
+            _template = path
+        return _template
+
+
 class _IsolatedSettings(Settings):
     """Settings from arguments only: a developer's ``HUBAUTH_*`` environment must not leak into
     the throw-away test server."""
@@ -121,7 +146,8 @@ class HubAuthServer:
         self.clock: MovableClock = self.config.clock or OffsetClock()
         self.faults = Faults()
         self.traffic = Traffic()
-        self.database_url = f"sqlite:///{Path(directory) / 'hubauth.db'}"
+        self.database_path = Path(directory) / "hubauth.db"
+        self.database_url = f"sqlite:///{self.database_path}"
         self.settings: Settings = _IsolatedSettings(
             **{
                 "database_url": self.database_url,
@@ -163,12 +189,20 @@ class HubAuthServer:
             raise RuntimeError("hubauth test server failed to start") from self._error
         return self
 
-    def stop(self) -> None:
+    def stop(self, *, wait: bool = True) -> None:
+        """Shut down. ``wait=False`` only asks (uvicorn needs ~0.2 s to wind down); call
+        :meth:`join` later — the plugin does so at the end of the session, so a suite of
+        function-scoped servers does not pay the shutdown per test."""
         self.faults.clear()
         if self._uvicorn is not None:
             self._uvicorn.should_exit = True
+        if wait:
+            self.join()
+
+    def join(self, timeout: float = START_TIMEOUT_S) -> None:
+        """Wait for a stopping server's thread to finish (forcing it after ``timeout``)."""
         if self._thread is not None:
-            self._thread.join(START_TIMEOUT_S)
+            self._thread.join(timeout)
             if self._thread.is_alive() and self._uvicorn is not None:
                 self._uvicorn.force_exit = True
                 self._thread.join(5)
@@ -199,11 +233,7 @@ class HubAuthServer:
             loop.close()
 
     async def _serve(self) -> None:
-        engine = create_engine(self.database_url, pool_size=1)
-        try:
-            await migrate.upgrade(engine)
-        finally:
-            await engine.dispose()
+        shutil.copyfile(await _migrated_template(), self.database_path)
         store = SqlStore.from_url(self.database_url)
         try:
             self._ctx = Context(
