@@ -14,6 +14,8 @@ import pytest
 from hubauth.core import errors
 from hubauth.core.clock import FrozenClock
 from hubauth.testing import REFRESH_ERRORS, HubAuthServer
+from tests.authorize.flow import approve_flow, exchange, location_params
+from tests.support import Seed
 
 
 def refresh(server: HubAuthServer, refresh_token: str, **extra: str) -> httpx.Response:
@@ -263,3 +265,28 @@ def test_refresh_count_counts_refresh_grants_including_failed_ones(
     refresh(hubauth_server, tokens["refresh_token"])
     assert hubauth_server.refresh_count == 3
     assert hubauth_server.traffic.grants("authorization_code") == 1
+
+
+async def test_seeded_user_installs_through_the_real_authorize_pages(
+    hubauth_server: HubAuthServer,
+) -> None:
+    seed = Seed(
+        app_id=hubauth_server.app_id,
+        client_id=hubauth_server.client_id,
+        client_secret=hubauth_server.client_secret,
+        hub_id=hubauth_server.hub_id,
+        hub_domain=hubauth_server.hub_domain,
+        user_id=hubauth_server.user_id,
+        email=hubauth_server.user_email,
+        password=hubauth_server.user_password,
+        redirect_uri=hubauth_server.redirect_uri,
+        scopes=hubauth_server.scopes,
+        optional_scopes=hubauth_server.optional_scopes,
+    )
+    async with httpx.AsyncClient(base_url=hubauth_server.base_url) as browser:
+        redirect = await approve_flow(browser, seed)
+        assert redirect.headers["location"].startswith(hubauth_server.redirect_uri)
+        code = location_params(redirect)["code"]
+        tokens = await exchange(browser, seed, code)
+    assert tokens.status_code == 200
+    assert tokens.json()["hub_id"] == hubauth_server.hub_id
