@@ -74,7 +74,7 @@ class ServerConfig:
     optional_scopes: tuple[str, ...] = ("crm.objects.deals.read",)
     redirect_uri: str = "http://localhost:8765/callback"
     #: ``static`` echoes the refresh token (HubSpot, spec §3.3); ``rotate`` issues a new one.
-    refresh_policy: RefreshPolicy = RefreshPolicy.STATIC
+    refresh_policy: RefreshPolicy | str = RefreshPolicy.STATIC
     access_token_ttl: int = 1800
     auth_code_ttl: int = 300
     #: Called with (contract name, body) for every JSON body the server renders.
