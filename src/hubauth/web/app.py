@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -50,9 +50,13 @@ def create_app(
     store: SqlStore | None = None,
     clock: Clock | None = None,
     contract_check: ContractCheck | None = None,
+    extra_middleware: Sequence[Middleware] = (),
 ) -> Starlette:
     """Build the app. A given ``store`` is used as is (and not closed); otherwise one is opened
-    from ``settings.database_url`` on start-up, after checking the schema is current."""
+    from ``settings.database_url`` on start-up, after checking the schema is current.
+
+    ``extra_middleware`` runs inside the request-id middleware (so its error bodies carry the
+    correlationId); only the pytest plugin's fault injection uses it."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -86,7 +90,11 @@ def create_app(
     }
     app = Starlette(
         routes=route_table(),
-        middleware=[Middleware(RequestIdMiddleware), Middleware(AccessMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(AccessMiddleware),
+            *extra_middleware,
+        ],
         exception_handlers=handlers,
         lifespan=lifespan,
     )
