@@ -62,7 +62,7 @@ def test_full_v1_lifecycle_over_http(
         *db,
     )
     assert str(minted["redirect_url"]).startswith(redirect + "?code=na1-")
-    assert str(minted["redirect_url"]).endswith("&state=s+1%262")
+    assert str(minted["redirect_url"]).endswith("&state=s%201%262")
     creds = {"client_id": str(app["client_id"]), "client_secret": str(app["client_secret"])}
 
     with httpx.Client(base_url=live.url, timeout=10) as http:

@@ -119,3 +119,12 @@ async def test_delete_refresh_token_kills_it_but_leaves_access_tokens_alive(
     assert refresh.status_code == 400
     assert refresh.json()["status"] == "BAD_REFRESH_TOKEN"
     assert (await client.get(f"/oauth/v1/access-tokens/{at}")).status_code == 200
+
+
+async def test_access_token_of_a_deleted_hub_is_dead_at_once(
+    client: httpx.AsyncClient, ctx: Context, seeded: Seed
+) -> None:
+    tokens = (await exchange(client, seeded, await mint_code(ctx, seeded))).json()
+    await ctx.store.delete_hub(seeded.hub_id, ctx.now_ms())
+    response = await client.get(f"/oauth/v1/access-tokens/{tokens['access_token']}")
+    assert response.status_code == 401

@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 
 from hubauth.core.context import Policy
+from hubauth.core.models import RefreshPolicy
 from hubauth.core.tokens import TokenShape
 from hubauth.store.urls import DEFAULT_URL, BadDatabaseURL, redacted, to_async_url
 
@@ -60,6 +61,13 @@ class Settings(BaseSettings):
     )
     revoke_access_tokens_with_refresh: bool = Field(
         False, description="v1 DELETE also revokes access tokens minted from the refresh token"
+    )
+    v3_revoke_access_tokens: bool = Field(
+        True, description="v3 revoke of a refresh token also revokes its access tokens"
+    )
+    default_refresh_policy: RefreshPolicy = Field(
+        RefreshPolicy.STATIC,
+        description="Refresh policy of apps created without --refresh-policy (static|rotate)",
     )
     revoke_on_code_replay: bool = Field(
         True, description="A replayed code revokes what its first redemption issued"
@@ -136,6 +144,7 @@ class Settings(BaseSettings):
             auth_code_ttl_s=self.auth_code_ttl,
             token_shape=self.token_shape,
             revoke_access_tokens_with_refresh=self.revoke_access_tokens_with_refresh,
+            v3_revoke_access_tokens=self.v3_revoke_access_tokens,
             revoke_on_code_replay=self.revoke_on_code_replay,
             uniform_token_errors=self.uniform_token_errors,
             hublet=self.hublet,

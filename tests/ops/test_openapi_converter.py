@@ -153,13 +153,18 @@ def test_description_and_example_are_kept_as_annotations() -> None:
     assert s["examples"] == ["e"]
 
 
+def test_unions_become_any_of_in_declared_order() -> None:
+    s = to_json_schema(struct({"type": ["string", "null"]}))
+    assert s["anyOf"] == [{"type": "string"}, {"type": "null"}]
+
+
 @pytest.mark.parametrize(
     ("root", "keyword"),
     [
         ({"type": "int64"}, "int64"),
         ({"type": "string", "pattern": "a+"}, "pattern"),
         ({"type": "object", "properties": {}, "abstract": True}, "abstract"),
-        ({"type": ["string", "null"]}, "type"),
+        ({"type": "tuple", "properties": {"a": {"type": "string"}}, "tuple": ["a"]}, "tuple"),
         ({"type": {"$ref": "#/definitions/Missing"}}, "Missing"),
         ({"type": "object", "properties": {}, "required": [["a"], ["b"]]}, "required"),
         ({"type": "set", "items": {"type": "string"}}, "set"),

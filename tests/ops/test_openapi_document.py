@@ -183,11 +183,64 @@ SCENARIOS: dict[tuple[str, int], Scenario] = {
 }
 
 
+def _v3_scenarios(version: str) -> dict[tuple[str, int], Scenario]:
+    """The v3 operations and their dated twins share one implementation: same scenarios."""
+    base = f"/oauth/{version}/token"
+
+    async def exchange(env: Env) -> httpx.Response:
+        code = await mint_code(env.ctx, env.seed)
+        form = {"grant_type": "authorization_code", "code": code}
+        form |= {"redirect_uri": env.seed.redirect_uri, **env.seed.creds()}
+        return await env.up.post(base, data=form)
+
+    async def introspect(env: Env) -> httpx.Response:
+        token = (await env.tokens())["access_token"]
+        return await env.up.post(f"{base}/introspect", data={"token": token, **env.seed.creds()})
+
+    async def revoke(env: Env) -> httpx.Response:
+        token = (await env.tokens())["refresh_token"]
+        return await env.up.post(f"{base}/revoke", data={"token": token, **env.seed.creds()})
+
+    out: dict[tuple[str, int], Scenario] = {
+        (f"{version}_token", 200): exchange,
+        (f"{version}_introspect", 200): introspect,
+        (f"{version}_revoke", 200): revoke,
+    }
+    for op, path in (
+        ("token", base),
+        ("introspect", f"{base}/introspect"),
+        ("revoke", f"{base}/revoke"),
+    ):
+        out[(f"{version}_{op}", 400)] = lambda env, path=path: env.up.post(
+            path, data={"grant_type": "nope", "token": "x"}
+        )
+        out[(f"{version}_{op}", 413)] = lambda env, path=path: env.up.post(
+            path, data={"code": "x" * 20_000}
+        )
+        out[(f"{version}_{op}", 415)] = lambda env, path=path: env.up.post(path, json={"a": "b"})
+        out[(f"{version}_{op}", 503)] = lambda env, path=path: env.down.post(
+            path, data={"grant_type": "refresh_token", "token": "x", **env.seed.creds()}
+        )
+    return out
+
+
+for _version in ("v3", "2026-03", "2026-09"):
+    SCENARIOS.update(_v3_scenarios(_version))
+SCENARIOS[("authorization_server_metadata", 200)] = lambda env: env.up.get(
+    "/.well-known/oauth-authorization-server"
+)
+
+#: The install pages answer with HTML, redirects and form errors; their behaviour (every
+#: status, header and redirect) is proven by tests/authorize and tests/browser, not here.
+HTML_PAGE_TAG = "Install pages (HTML)"
+
+
 def _responses(doc: dict[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
     return {
         (op["operationId"], int(status)): response
         for item in doc["paths"].values()
         for op in item.values()
+        if HTML_PAGE_TAG not in op.get("tags", ())
         for status, response in op["responses"].items()
         if status != "default"
     }

@@ -41,9 +41,9 @@ def apps() -> None:
 @click.option(
     "--refresh-policy",
     type=click.Choice([p.value for p in RefreshPolicy]),
-    default=RefreshPolicy.STATIC.value,
-    show_default=True,
-    help="static: HubSpot's behaviour (same refresh token); rotate: RFC 9700 rotation.",
+    default=None,
+    help="static: HubSpot's behaviour (same refresh token); rotate: RFC 9700 rotation. "
+    "Default: the default_refresh_policy setting (static unless configured).",
 )
 @click.option("--private", "is_private", is_flag=True, help="Private distribution.")
 @database_option
@@ -54,7 +54,7 @@ async def create_app(
     redirect_uris: tuple[str, ...],
     required_scopes: str,
     optional_scopes: str,
-    refresh_policy: str,
+    refresh_policy: str | None,
     is_private: bool,
     database_url: str | None,
     as_json: bool,
@@ -78,10 +78,33 @@ async def create_app(
             scopes=required,
             optional_scopes=optional,
             is_private_distribution=is_private,
-            refresh_policy=RefreshPolicy(refresh_policy),
+            refresh_policy=RefreshPolicy(refresh_policy or settings.default_refresh_policy),
             now_ms=ctx.now_ms(),
         )
     emit({"app_id": app.app_id, "client_id": app.client_id, "client_secret": secret}, as_json)
+
+
+@apps.command("set-refresh-policy")
+@click.argument("app_id", type=click.IntRange(1, 2**31 - 1))
+@click.argument("policy", type=click.Choice([p.value for p in RefreshPolicy]))
+@database_option
+@json_option
+@async_command
+async def set_refresh_policy(
+    app_id: int, policy: str, database_url: str | None, as_json: bool
+) -> None:
+    """Switch an app between static and rotating refresh tokens.
+
+    Takes effect on the app's next refresh: under ``rotate`` each live refresh token is
+    replaced when next used (and reuse of a replaced one revokes its family); switching back
+    to ``static`` echoes the current token again. No token is revoked by the switch itself.
+    """
+    settings = settings_from(database_url)
+    async with open_context(settings) as ctx:
+        if not await ctx.store.set_refresh_policy(app_id, RefreshPolicy(policy)):
+            raise click.ClickException(f"no app {app_id}")
+        ctx.audit("refresh_policy_changed", app_id=app_id, policy=policy)
+    emit({"app_id": app_id, "refresh_policy": policy}, as_json, f"app {app_id}: {policy}")
 
 
 @click.group()

@@ -44,6 +44,8 @@ _PRIMITIVES: dict[str, dict[str, Any]] = {
     "null": {"type": "null"},
     "int32": {"type": "integer", "minimum": INT32_MIN, "maximum": INT32_MAX},
     "uuid": {"type": "string", "format": "uuid"},
+    # JSON Structure `uri` is an RFC 3986 URI-reference (core §2), not only an absolute URI.
+    "uri": {"type": "string", "format": "uri-reference"},
     "any": {},
 }
 #: Which keywords each type accepts besides the annotations, ``const`` and ``enum``.
@@ -91,6 +93,8 @@ class _Translator:
                 raise UnsupportedConstruct(where, f"keywords {sorted(extra)} beside a $ref")
         elif isinstance(kind, str):
             out = self._typed(kind, decl, where)
+        elif isinstance(kind, list) and kind:
+            out = self._union(kind, decl, where)
         else:
             raise UnsupportedConstruct(where, f"type {kind!r}")
         if "description" in decl:
@@ -98,6 +102,23 @@ class _Translator:
         if "example" in decl:
             out["examples"] = [decl["example"]]
         return out
+
+    def _union(self, members: list[Any], decl: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """JSON Structure unions take the first member that matches (core §3.x "Unions"):
+        JSON Schema's ``anyOf`` accepts the same instances."""
+        extra = set(decl) - _ANNOTATIONS - {"type"}
+        if extra:
+            raise UnsupportedConstruct(where, f"keywords {sorted(extra)} beside a union")
+        branches = []
+        for i, member in enumerate(members):
+            at = f"{where}/type/{i}"
+            if isinstance(member, Mapping):
+                branches.append(self._reference(member, at))
+            elif isinstance(member, str):
+                branches.append(self._typed(member, {"type": member}, at))
+            else:
+                raise UnsupportedConstruct(at, f"union member {member!r}")
+        return {"anyOf": branches}
 
     def _reference(self, kind: Mapping[str, Any], where: str) -> dict[str, Any]:
         target = kind.get("$ref")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from hubauth.core import pkce, scopes, tokens
 from hubauth.core.context import Context
@@ -128,8 +128,12 @@ async def approve(
 
 
 def redirect_with(redirect_uri: str, params: dict[str, str | None]) -> str:
-    """Append parameters to a registered redirect URI, keeping its own query intact."""
+    """Append parameters to a registered redirect URI, keeping its own query intact.
+
+    Values are percent-encoded with spaces as ``%20`` (RFC 3986 §2.1), never ``+``, so a
+    ``state`` decodes to the same string whether the app reads it as a form value or with
+    ``decodeURIComponent`` (spec §2.1: HubSpot's SDK encodes spaces as ``%20`` too)."""
     parts = urlsplit(redirect_uri)
     query = parse_qsl(parts.query, keep_blank_values=True)
     query.extend((k, v) for k, v in params.items() if v is not None)
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))

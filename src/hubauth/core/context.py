@@ -21,6 +21,9 @@ class Policy:
     token_shape: TokenShape = TokenShape.HUBSPOT
     #: HubSpot's v1 DELETE leaves minted access tokens alive (spec §1.5); True kills them too.
     revoke_access_tokens_with_refresh: bool = False
+    #: v3 revoke of a refresh token also revokes the access tokens minted from it (RFC 7009
+    #: §2.1 SHOULD; HubSpot's v3 behaviour is unconfirmed, spec §7 item 3). False mirrors v1.
+    v3_revoke_access_tokens: bool = True
     #: RFC 6749 §4.1.2: a replayed code revokes the tokens its first redemption issued.
     revoke_on_code_replay: bool = True
     #: HubSpot says "refresh token was not issued to this client" for a foreign token

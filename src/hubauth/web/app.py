@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,7 +24,7 @@ from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
 from hubauth.store.base import StoreUnavailable
 from hubauth.store.sql import SqlStore
-from hubauth.web import oauth_v1, ops
+from hubauth.web import authorize, discovery, oauth_v1, oauth_v3, ops
 from hubauth.web.access import AccessMiddleware
 from hubauth.web.errors import EXCEPTION_HANDLERS
 from hubauth.web.health import MigrationCheck
@@ -41,7 +41,7 @@ class SchemaBehind(RuntimeError):
 
 def route_table() -> list[BaseRoute]:
     """Every public route, in one place (the OpenAPI description is generated from it)."""
-    return [*oauth_v1.routes, *ops.routes]
+    return [*oauth_v1.routes, *oauth_v3.routes, *discovery.routes, *authorize.routes, *ops.routes]
 
 
 def create_app(
@@ -50,9 +50,13 @@ def create_app(
     store: SqlStore | None = None,
     clock: Clock | None = None,
     contract_check: ContractCheck | None = None,
+    extra_middleware: Sequence[Middleware] = (),
 ) -> Starlette:
     """Build the app. A given ``store`` is used as is (and not closed); otherwise one is opened
-    from ``settings.database_url`` on start-up, after checking the schema is current."""
+    from ``settings.database_url`` on start-up, after checking the schema is current.
+
+    ``extra_middleware`` runs inside the request-id middleware (so its error bodies carry the
+    correlationId); only the pytest plugin's fault injection uses it."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -86,7 +90,11 @@ def create_app(
     }
     app = Starlette(
         routes=route_table(),
-        middleware=[Middleware(RequestIdMiddleware), Middleware(AccessMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(AccessMiddleware),
+            *extra_middleware,
+        ],
         exception_handlers=handlers,
         lifespan=lifespan,
     )

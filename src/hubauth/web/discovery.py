@@ -1,0 +1,79 @@
+"""``GET /.well-known/oauth-authorization-server``: OAuth 2.0 Authorization Server Metadata
+(RFC 8414 §3), describing what this server actually does.
+
+Every value is derived from the code that implements it (the v3 route paths, the token
+endpoint's grant list, the PKCE module's methods), so the document cannot drift from the
+server; ``tests/v3/test_discovery.py`` also exercises each advertised capability.
+
+HubSpot's own classic-app document was never captured (spec §1.9, §7 item 18); its MCP server's
+document has the same members as ours, apart from ``scopes_supported`` (see below).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hubauth.core import pkce
+from hubauth.core.token_endpoint import GRANT_TYPES
+from hubauth.web import oauth_v3
+from hubauth.web.responses import JSONResponse
+from hubauth.web.routing import ApiRoute
+
+WELL_KNOWN_PATH = "/.well-known/oauth-authorization-server"
+#: The consent flow (spec §2.1); served by ``web/authorize.py``.
+AUTHORIZE_PATH = "/oauth/authorize"
+#: Only ``client_secret_post`` is implemented (RFC 6749 §2.3.1 body parameters), as at HubSpot.
+CLIENT_AUTH_METHODS = ("client_secret_post",)
+#: Metadata changes only with a deployment; let clients cache it for an hour.
+CACHE_CONTROL = "public, max-age=3600"
+
+
+def metadata_document(issuer: str) -> dict[str, Any]:
+    """The RFC 8414 §2 members this server supports.
+
+    ``scopes_supported`` is left out on purpose (RFC 8414 §2 says RECOMMENDED, and a server
+    "MAY choose not to advertise some supported scope values"): scopes are whatever each app
+    is configured with, so any fixed list would be wrong, and the union of every app's scopes
+    would tell strangers what the installed apps can do. HubSpot's MCP server publishes ``[]``,
+    which would claim no scope is supported.
+    """
+    version = oauth_v3.VERSIONS[0]
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": issuer + AUTHORIZE_PATH,
+        "token_endpoint": issuer + oauth_v3.TOKEN_PATH.format(version=version),
+        "introspection_endpoint": issuer + oauth_v3.INTROSPECT_PATH.format(version=version),
+        "revocation_endpoint": issuer + oauth_v3.REVOKE_PATH.format(version=version),
+        "grant_types_supported": list(GRANT_TYPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "introspection_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "code_challenge_methods_supported": list(pkce.SUPPORTED_METHODS),
+    }
+
+
+async def authorization_server_metadata(request: Request) -> Response:
+    state = request.app.state
+    body = metadata_document(state.settings.issuer)
+    check = getattr(state, "contract_check", None)
+    if check is not None:
+        check("authorization-server-metadata", body)
+    return JSONResponse(body, headers={"Cache-Control": CACHE_CONTROL})
+
+
+routes = [
+    ApiRoute(
+        WELL_KNOWN_PATH,
+        authorization_server_metadata,
+        methods=["GET"],
+        name="authorization_server_metadata",
+        summary="OAuth 2.0 Authorization Server Metadata (RFC 8414)",
+        responses={200: "authorization-server-metadata"},
+        tags=["Discovery"],
+    ),
+]
