@@ -287,8 +287,8 @@ def _shown(key: str, value: Any) -> str:
     if key in SECRET_FIELDS:
         return ""
     if key == "database_url" and isinstance(value, str):
-        return f", got {redacted(value)!r}"
-    text = repr(value)
+        return f", got {redacted(value)}"
+    text = str(value)
     return f", got {text[:80] + '…' if len(text) > 80 else text}"
 
 

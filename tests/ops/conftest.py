@@ -53,7 +53,6 @@ async def down_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         contract_check=official_check,
     )
     async with app.router.lifespan_context(app), asgi_client(app) as c:
-        c.app = app  # type: ignore[attr-defined]
         yield c
     await down.close()
 

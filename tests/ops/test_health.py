@@ -89,3 +89,24 @@ async def test_migration_check_is_reused_within_its_ttl(store: SqlStore) -> None
         assert len(statements) > queried + 1
     finally:
         event.remove(store.engine.sync_engine, "before_cursor_execute", note)
+
+
+async def test_readyz_stays_ready_when_a_newer_release_migrated_ahead(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from sqlalchemy import text
+
+    from hubauth.store import migrate
+
+    url = f"sqlite:///{tmp_path / 'ahead.db'}"
+    store = SqlStore.from_url(url)
+    await migrate.upgrade(store.engine)
+    async with store.engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    app = create_app(settings.model_copy(update={"database_url": url}), store=store)
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        response = await client.get("/readyz")
+    await store.close()
+    assert response.status_code == 200
+    assert migrate.is_known(migrate.head_revision())
+    assert not migrate.is_known("9999_future")

@@ -11,6 +11,8 @@ import pytest
 
 from hubauth.core.context import Context
 from hubauth.logs import JsonFormatter
+from hubauth.web.session import COOKIE_NAME
+from tests.authorize.flow import authorize_url, location_params, start
 from tests.support import LiveServer, Seed, mint_code
 
 
@@ -51,15 +53,30 @@ async def test_probe_requests_are_logged_at_debug_only(
 async def test_no_secret_value_reaches_the_logs_during_a_full_lifecycle(
     database_url: str, server_env: dict[str, str], ctx: Context, seeded: Seed
 ) -> None:
-    """A real ``hubauth serve`` at DEBUG level; everything it writes is searched."""
+    """A real ``hubauth serve`` at DEBUG level, installed through the sign-in and consent
+    pages (a wrong password first), then the v1 lifecycle; everything it writes is searched."""
     env = {**server_env, "HUBAUTH_LOG_LEVEL": "debug", "HUBAUTH_LOG_FORMAT": "json"}
-    code = await mint_code(ctx, seeded)
     redirect, password = seeded.redirect_uri, seeded.password
+    wrong_password = "not-" + password
     secret, wrong_secret = seeded.client_secret, "d1f1e7c2-0000-4000-8000-wrongsecret0"
     creds = seeded.creds()
     server = LiveServer(database_url, env)
     sent: list[httpx.Response] = []
+
+    async def keep(response: httpx.Response) -> None:
+        sent.append(response)
+
     try:
+        async with httpx.AsyncClient(
+            base_url=server.url, timeout=10, event_hooks={"response": [keep]}
+        ) as browser:
+            flow = await start(browser, authorize_url(seeded))
+            assert (await flow.sign_in(seeded.email, wrong_password)).status_code == 422
+            assert "Connect app" in (await flow.sign_in(seeded.email, password)).text
+            approved = await flow.decide("approve")
+            code = location_params(approved)["code"]
+            session_cookie = str(browser.cookies.get(COOKIE_NAME))
+            csrf_token = flow.fields["csrf_token"]
         hooks = {"response": [sent.append]}
         with httpx.Client(base_url=server.url, timeout=10, event_hooks=hooks) as http:
             exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect}
@@ -90,6 +107,9 @@ async def test_no_secret_value_reaches_the_logs_during_a_full_lifecycle(
         "client secret": secret,
         "wrong client secret": wrong_secret,
         "password": password,
+        "wrong password": wrong_password,
+        "session cookie": session_cookie,
+        "CSRF token": csrf_token,
     }
     for what, value in secrets_seen.items():
         assert value not in output, f"the {what} appears in the server's logs"
@@ -97,14 +117,14 @@ async def test_no_secret_value_reaches_the_logs_during_a_full_lifecycle(
 
     events = [orjson.loads(line) for line in output.splitlines() if line.startswith("{")]
     access = [e["access"] for e in events if e.get("logger") == "hubauth.access"]
-    assert len(sent) == 9
+    assert len(sent) == 5 + 9  # install pages, then the v1 lifecycle
     for response in sent:
         mine = [a for a in access if a["request_id"] == response.headers["x-request-id"]]
         assert len(mine) == 1, f"{response.request.method} {response.status_code}: {mine}"
         assert mine[0]["status"] == response.status_code
         assert mine[0]["method"] == response.request.method
         assert mine[0]["client"] == "127.0.0.1"
-        assert "{token}" in mine[0]["route"] or mine[0]["route"] == "/oauth/v1/token"
+        assert mine[0]["route"] == response.request.url.path or "{" in mine[0]["route"]
         assert ("token_fp" in mine[0]) == ("{token}" in mine[0]["route"])
     audit = [e["audit"]["event"] for e in events if e.get("logger") == "hubauth.audit"]
     for expected in ("grant_issued", "token_refreshed", "client_auth_failed",

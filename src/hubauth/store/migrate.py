@@ -57,3 +57,11 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> SchemaStatus:
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade)
     return await status(engine)
+
+
+def is_known(revision: str | None) -> bool:
+    """Whether this hubauth's migration scripts know ``revision``. A revision they do not know
+    was written by a newer hubauth: the schema is ahead of this code, not behind it."""
+    if revision is None:
+        return True
+    return revision in {s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions()}

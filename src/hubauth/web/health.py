@@ -6,6 +6,9 @@
   the one this hubauth needs (``migrate.status``). Otherwise 503 with HubSpot's error object,
   ``context`` naming each failed check, so the load balancer takes the node out of rotation.
 
+A schema *ahead* of this node (a revision it does not know, written by a newer release during
+a rolling deploy) is ready: migrations are expand-then-contract (docs/operations.md).
+
 Both are unauthenticated and cheap. The migration check reads ``alembic_version`` and the
 migration scripts; its answer is kept for :data:`MIGRATION_CHECK_TTL_S` (schemas change only on
 deploys), while the database ping runs every time because that is what readiness is about.
@@ -47,7 +50,11 @@ class MigrationCheck:
         engine = getattr(store, "engine", None)
         if engine is None:  # a store without SQL has no migrations to be behind on
             return True
-        self._current = (await migrate.status(engine)).up_to_date
+        status = await migrate.status(engine)
+        # A revision this code does not know comes from a newer release during a rolling
+        # deploy; migrations are expand-then-contract, so older nodes keep serving. Only a
+        # schema *behind* this code makes the node unready.
+        self._current = status.up_to_date or not migrate.is_known(status.current)
         self._checked_at = now
         return self._current
 
