@@ -160,19 +160,17 @@ async def mint_code(
     code_challenge: str | None = None,
     redirect_uri: str | None = None,
 ) -> str:
-    request = await authorization.validate_request(
+    return await authorization.approve_directly(
         ctx,
         client_id=s.client_id,
+        hub_id=s.hub_id,
+        user_id=s.user_id,
         redirect_uri=redirect_uri or s.redirect_uri,
         scope=" ".join(s.scopes),
         optional_scope=" ".join(s.optional_scopes),
+        accepted_optional=optional,
         code_challenge=code_challenge,
-        code_challenge_method="S256" if code_challenge else None,
     )
-    hub = await ctx.store.find_hub(s.hub_id)
-    user = await ctx.store.find_user(s.user_id)
-    assert hub is not None and user is not None
-    return await authorization.approve(ctx, request, hub, user, optional)
 
 
 # --- a real server ----------------------------------------------------------------------------

@@ -202,25 +202,21 @@ async def authorize(
     settings = settings_from(database_url)
     async with open_context(settings) as ctx:
         try:
-            request = await authorization.validate_request(
+            code = await authorization.approve_directly(
                 ctx,
                 client_id=client_id,
+                hub_id=hub_id,
+                user_id=user_id,
                 redirect_uri=redirect_uri,
                 scope=scope,
                 optional_scope=optional_scope,
                 state=state,
                 code_challenge=code_challenge,
-                code_challenge_method="S256" if code_challenge else None,
             )
         except authorization.AuthorizationError as exc:
             raise click.ClickException(f"{exc.error}: {exc.description}") from None
-        hub = await ctx.store.find_hub(hub_id)
-        user = await ctx.store.find_user(user_id)
-        if hub is None or hub.deleted:
-            raise click.ClickException(f"no hub {hub_id}")
-        if user is None:
-            raise click.ClickException(f"no user {user_id}")
-        code = await authorization.approve(ctx, request, hub, user, request.scope_request.optional)
+        except authorization.InstallTargetMissing as exc:
+            raise click.ClickException(str(exc)) from None
     redirect = authorization.redirect_with(redirect_uri, {"code": code, "state": state})
     emit({"code": code, "redirect_url": redirect}, as_json)
 

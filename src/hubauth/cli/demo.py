@@ -63,13 +63,14 @@ async def seed(ctx: Context) -> DemoSeed:
     if hub is None:
         hub = await store.create_hub(DEMO_HUB_DOMAIN, ctx.policy.hublet, now_ms=now)
         await store.add_hub_member(hub.hub_id, user.user_id)
-    request = await authorization.validate_request(
+    code = await authorization.approve_directly(
         ctx,
         client_id=app.client_id,
+        hub_id=hub.hub_id,
+        user_id=user.user_id,
         redirect_uri=DEMO_REDIRECT_URI,
         scope=" ".join(DEMO_SCOPES),
     )
-    code = await authorization.approve(ctx, request, hub, user)
     return DemoSeed(
         app_id=app.app_id,
         client_id=app.client_id,

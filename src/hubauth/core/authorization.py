@@ -137,3 +137,46 @@ def redirect_with(redirect_uri: str, params: dict[str, str | None]) -> str:
     query = parse_qsl(parts.query, keep_blank_values=True)
     query.extend((k, v) for k, v in params.items() if v is not None)
     return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+
+
+class InstallTargetMissing(LookupError):
+    """The hub or user named for a direct approval does not exist (or the hub is deleted)."""
+
+
+async def approve_directly(
+    ctx: Context,
+    *,
+    client_id: str,
+    hub_id: int,
+    user_id: int,
+    redirect_uri: str,
+    scope: str,
+    optional_scope: str | None = None,
+    accepted_optional: Iterable[str] | None = None,
+    state: str | None = None,
+    code_challenge: str | None = None,
+) -> str:
+    """Validate an authorize request and approve it for a given hub and user, as if the user
+    had clicked "Connect" (CLI ``hubauth authorize``, the demo seed, the pytest plugin).
+
+    ``accepted_optional`` defaults to every optional scope requested. Raises
+    :class:`AuthorizationError` or :class:`InstallTargetMissing`; returns the code.
+    """
+    request = await validate_request(
+        ctx,
+        client_id=client_id,
+        redirect_uri=redirect_uri,
+        scope=scope,
+        optional_scope=optional_scope,
+        state=state,
+        code_challenge=code_challenge,
+        code_challenge_method="S256" if code_challenge else None,
+    )
+    hub = await ctx.store.find_hub(hub_id)
+    if hub is None or hub.deleted:
+        raise InstallTargetMissing(f"no hub {hub_id}")
+    user = await ctx.store.find_user(user_id)
+    if user is None:
+        raise InstallTargetMissing(f"no user {user_id}")
+    accepted = request.scope_request.optional if accepted_optional is None else accepted_optional
+    return await approve(ctx, request, hub, user, accepted)

@@ -404,19 +404,17 @@ class HubAuthServer:
     ) -> str:
         ctx = self._context()
         seeded = self._seeded()
-        request = await authorization.validate_request(
+        return await authorization.approve_directly(
             ctx,
             client_id=seeded.client_id,
+            hub_id=seeded.hub_id,
+            user_id=seeded.user_id,
             redirect_uri=redirect_uri or self.redirect_uri,
             scope=" ".join(self.scopes),
             optional_scope=" ".join(self.optional_scopes),
+            accepted_optional=optional,
             code_challenge=code_challenge,
-            code_challenge_method="S256" if code_challenge else None,
         )
-        hub = await ctx.store.find_hub(seeded.hub_id)
-        user = await ctx.store.find_user(seeded.user_id)
-        assert hub is not None and user is not None
-        return await authorization.approve(ctx, request, hub, user, optional)
 
     def mint_tokens(self, *, optional: tuple[str, ...] = ()) -> dict[str, Any]:
         """Install and exchange the code over HTTP; returns the token response body."""
