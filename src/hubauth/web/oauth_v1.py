@@ -14,6 +14,7 @@ from starlette.responses import Response
 from hubauth.core import metadata, revocation
 from hubauth.core.errors import ApiError, TokenNotFound, invalid_request
 from hubauth.core.token_endpoint import response_body, token_request
+from hubauth.web.client_auth import with_basic_credentials
 from hubauth.web.forms import query_params, read_form
 from hubauth.web.responses import NO_STORE, json_response
 from hubauth.web.routing import ApiRoute
@@ -40,6 +41,7 @@ async def token(request: Request) -> Response:
             if name in params and params[name] != query[name]:
                 raise invalid_request(f"parameter {name!r} is repeated")
             params.setdefault(name, query[name])
+    params = with_basic_credentials(request, params)
     issued = await token_request(state.ctx, params)
     return json_response(state, "token-response", response_body(issued))
 
