@@ -24,6 +24,7 @@ from hubauth.store.sql import SqlStore
 from hubauth.web import oauth_v1
 from hubauth.web.errors import EXCEPTION_HANDLERS
 from hubauth.web.middleware import RequestIdMiddleware
+from hubauth.web.ratelimit import RateLimitMiddleware, build_limiter
 from hubauth.web.responses import ContractCheck
 
 _log = logging.getLogger("hubauth")
@@ -70,10 +71,15 @@ def create_app(
         finally:
             if own_store:
                 await active.close()
+            await limiter.close()
 
+    limiter = build_limiter(settings, clock or SystemClock())
+    middleware = [Middleware(RequestIdMiddleware)]
+    if settings.rate_limit_enabled:
+        middleware.append(Middleware(RateLimitMiddleware, limiter=limiter, settings=settings))
     app = Starlette(
         routes=route_table(),
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

@@ -72,7 +72,13 @@ async def delete_refresh_token(request: Request) -> Response:
     return Response(status_code=204, headers=NO_STORE)
 
 
-TOKEN_ERRORS = {400: "token-error", 413: "token-error", 415: "token-error", 503: "error"}
+TOKEN_ERRORS = {
+    400: "token-error",
+    413: "token-error",
+    415: "token-error",
+    429: "rate-limit",
+    503: "error",
+}
 
 routes = [
     ApiRoute(
@@ -91,7 +97,7 @@ routes = [
         methods=["GET"],
         name="v1_access_token_metadata",
         summary="Metadata of an access token (remaining lifetime in expires_in)",
-        responses={200: "access-token-metadata", 401: "error", 503: "error"},
+        responses={200: "access-token-metadata", 401: "error", 429: "rate-limit", 503: "error"},
         tags=["OAuth v1"],
     ),
     ApiRoute(
@@ -100,7 +106,7 @@ routes = [
         methods=["GET"],
         name="v1_refresh_token_metadata",
         summary="Metadata of a refresh token",
-        responses={200: "refresh-token-metadata", 404: "error", 503: "error"},
+        responses={200: "refresh-token-metadata", 404: "error", 429: "rate-limit", 503: "error"},
         tags=["OAuth v1"],
     ),
     ApiRoute(
@@ -109,7 +115,7 @@ routes = [
         methods=["DELETE"],
         name="v1_delete_refresh_token",
         summary="Delete a refresh token (access tokens minted from it stay valid by default)",
-        responses={204: None, 404: "error", 503: "error"},
+        responses={204: None, 404: "error", 429: "rate-limit", 503: "error"},
         tags=["OAuth v1"],
     ),
 ]
