@@ -69,7 +69,9 @@ async def test_parallel_refreshes_with_rotation_give_exactly_one_success(
         if loser.status_code != 200:
             assert_bad_refresh(loser)
     assert not await refresh_alive(client, winners[0].json()["refresh_token"])
-    assert len(logs.events("refresh_reuse_detected")) == PARALLEL - 1
+    # a loser that reads the token after another loser revoked the family just sees a dead
+    # token (no second detection), so at least one and at most all losers report reuse
+    assert 1 <= len(logs.events("refresh_reuse_detected")) <= PARALLEL - 1
 
 
 @pytest.mark.parametrize("policy_name", ["static", "rotate"])
