@@ -57,6 +57,9 @@ def unknown_tokens() -> dict[str, str]:
 async def dead_access_tokens(
     client: httpx.AsyncClient, ctx: Context, seeded: Seed, clock: FrozenClock
 ) -> dict[str, str]:
+    # expire one first, then make the others (so they are dead for their own reason only)
+    expired = await issue(client, ctx, seeded)
+    clock.advance(1801)
     revoked = await issue(client, ctx, seeded)
     await ctx.store.revoke_access_token(ctx.hasher.hash(revoked["access_token"]), ctx.now_ms())
     replayed_code = await mint_code(ctx, seeded)
@@ -65,14 +68,16 @@ async def dead_access_tokens(
     other = await seed(ctx)
     uninstalled = await issue(client, ctx, other)
     await ctx.store.uninstall(other.app_id, other.hub_id, ctx.now_ms())
-    expired = await issue(client, ctx, seeded)
-    clock.advance(1801)
+    gone = await seed(ctx)
+    hub_deleted = await issue(client, ctx, gone)
+    await ctx.store.delete_hub(gone.hub_id, ctx.now_ms())
     return {
         **unknown_tokens(),
         "expired": expired["access_token"],
         "revoked": revoked["access_token"],
         "revoked_by_code_replay": replayed["access_token"],
         "uninstalled": uninstalled["access_token"],
+        "hub_deleted": hub_deleted["access_token"],
     }
 
 

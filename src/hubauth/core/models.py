@@ -149,6 +149,7 @@ class AccessTokenRecord:
     token_use: TokenUse
     is_private_distribution: bool
     install_id: int | None = None
+    hub_deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

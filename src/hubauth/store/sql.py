@@ -161,6 +161,7 @@ _ACCESS_QUERY = select(
     access_tokens.c.hub_id,
     hubs.c.hub_domain,
     hubs.c.hublet,
+    hubs.c.deleted_ms,
     access_tokens.c.user_id,
     access_tokens.c.install_id,
     users.c.email,
@@ -581,6 +582,7 @@ class SqlStore:
             token_use=TokenUse(row.token_use),
             is_private_distribution=bool(row.is_private_distribution),
             install_id=row.install_id,
+            hub_deleted=row.deleted_ms is not None,
         )
 
     @_unavailable_on_db_loss
