@@ -1,5 +1,6 @@
-"""Client-authentication confusion (RFC 6749 §2.3, §2.3.1; RFC 9700 §4.13 "client
-impersonation"): credentials sent two ways, mismatched ids, empty secrets, secrets in URLs.
+"""Client-authentication confusion (RFC 6749 §2.3 "MUST NOT use more than one
+authentication method", §2.3.1; RFC 9700 §2.5): credentials sent two ways, mismatched ids,
+empty secrets, secrets in URLs.
 Every refusal leaves stored state untouched."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Token enumeration (RFC 9700 §4.1.1-adjacent guidance on oracles; RFC 7662 §4; RFC 7009 §2.2):
+"""Token enumeration (RFC 6749 §10.10; RFC 7662 §4; RFC 7009 §2.2):
 a token that is unknown, expired, revoked, rotated away, uninstalled or issued to another client
 gets a byte-identical answer (apart from the correlation id) at every metadata endpoint, so
 probing tells an attacker nothing about which tokens once existed."""

@@ -1,4 +1,4 @@
-"""Malformed and oversized input (RFC 6749 §3.1, §3.2; RFC 9700 §4.16-adjacent robustness):
+"""Malformed and oversized input (RFC 6749 §3.1, §3.2):
 every request is answered with a 4xx HubSpot-format error, changes nothing, finishes within a
 generous pytest-timeout guard and allocates a bounded amount of memory (tracemalloc peak)."""
 

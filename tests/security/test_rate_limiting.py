@@ -1,4 +1,4 @@
-"""Rate limiting of failures (RFC 6749 §10.10, RFC 9700 §4.16 brute force): the sliding-window
+"""Rate limiting of failures (RFC 6749 §10.10 credentials guessing): the sliding-window
 algorithm on both backends (in-process and Redis), and the web layer's 429 with Retry-After
 and HubSpot's rate-limit body. Redis tests use a random key prefix each."""
 

@@ -1,4 +1,4 @@
-"""Throttling of failures (RFC 6749 §10.10, RFC 9700 §4.16 brute-force guidance), framework-free.
+"""Throttling of failures (RFC 6749 §10.10: guessing credentials), framework-free.
 
 One interface, two backends: :class:`~hubauth.ratelimit.memory.MemoryLimiter` (in-process,
 per worker) and :class:`~hubauth.ratelimit.redis.RedisLimiter` (shared by every worker and node
