@@ -86,6 +86,27 @@ class Settings(BaseSettings):
     )
     hublet: str = Field("na1", pattern=r"^[a-z]{2}[0-9]$", description="Default hublet prefix")
     db_pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL pool size per worker")
+    rate_limit_enabled: bool = Field(
+        True, description="Throttle failed client authentications and token lookups (429)"
+    )
+    rate_limit_window: int = Field(
+        10, ge=1, le=86_400, description="Rolling window of the failure limits (s)"
+    )
+    rate_limit_client_failures: int = Field(
+        50, ge=1, le=1_000_000, description="Failed requests per client_id per window"
+    )
+    rate_limit_address_failures: int = Field(
+        100, ge=1, le=1_000_000, description="Failed requests per source address per window"
+    )
+    rate_limit_max_keys: int = Field(
+        100_000, ge=100, le=10_000_000, description="In-process limiter: most keys kept"
+    )
+    redis_url: str | None = Field(
+        None, description="redis://HOST:PORT/DB: share rate-limit counts across workers/nodes"
+    )
+    rate_limit_redis_prefix: str = Field(
+        "hubauth:rl:", min_length=1, max_length=64, description="Prefix of the Redis keys"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Least severe log level written"
     )
@@ -131,6 +152,13 @@ class Settings(BaseSettings):
             raise ValueError("must not have a query or fragment")
         return value.rstrip("/")
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
     # --- derived ---------------------------------------------------------------------------------
 
     @property
@@ -159,6 +187,8 @@ class Settings(BaseSettings):
     def masked(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
         data["database_url"] = redacted(self.database_url)
+        if self.redis_url is not None:
+            data["redis_url"] = redacted(self.redis_url)
         if self.secret_key is not None:
             data["secret_key"] = "********"
         return data

@@ -44,6 +44,19 @@ async def ops_client(ops_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
+async def limited_client(
+    settings: Settings, store: SqlStore, clock: FrozenClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with a rate limit of one failure per window: the second failure answers 429."""
+    tight = settings.model_copy(
+        update={"rate_limit_client_failures": 1, "rate_limit_address_failures": 1}
+    )
+    app = create_app(tight, store=store, clock=clock, contract_check=official_check)
+    async with app.router.lifespan_context(app), asgi_client(app) as c:
+        yield c
+
+
+@pytest.fixture
 async def down_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An app whose database refuses connections (every store call raises StoreUnavailable)."""
     down = SqlStore.from_url(UNREACHABLE_URL, pool_size=1)

@@ -111,6 +111,7 @@ class Env:
     down: httpx.AsyncClient
     ctx: Context
     seed: Seed
+    limited: httpx.AsyncClient
 
     async def tokens(self) -> dict[str, Any]:
         code = await mint_code(self.ctx, self.seed)
@@ -230,6 +231,33 @@ SCENARIOS[("authorization_server_metadata", 200)] = lambda env: env.up.get(
     "/.well-known/oauth-authorization-server"
 )
 
+
+def _rate_limited(method: str, path: str, data: dict[str, str] | None = None) -> Scenario:
+    """Two failing requests against an app that tolerates one failure: the second is 429."""
+
+    async def scenario(env: Env) -> httpx.Response:
+        for _ in range(2):
+            response = await env.limited.request(method, path, data=data)
+        return response
+
+    return scenario
+
+
+_BAD_FORM = {"grant_type": "refresh_token", "refresh_token": UNKNOWN_RT, "token": "x"}
+SCENARIOS[("v1_token", 429)] = _rate_limited("POST", "/oauth/v1/token", _BAD_FORM)
+SCENARIOS[("v1_access_token_metadata", 429)] = _rate_limited("GET", "/oauth/v1/access-tokens/Cx")
+SCENARIOS[("v1_refresh_token_metadata", 429)] = _rate_limited(
+    "GET", f"/oauth/v1/refresh-tokens/{UNKNOWN_RT}"
+)
+SCENARIOS[("v1_delete_refresh_token", 429)] = _rate_limited(
+    "DELETE", f"/oauth/v1/refresh-tokens/{UNKNOWN_RT}"
+)
+for _version in ("v3", "2026-03", "2026-09"):
+    for _op, _suffix in (("token", ""), ("introspect", "/introspect"), ("revoke", "/revoke")):
+        SCENARIOS[(f"{_version}_{_op}", 429)] = _rate_limited(
+            "POST", f"/oauth/{_version}/token{_suffix}", _BAD_FORM
+        )
+
 #: The install pages answer with HTML, redirects and form errors; their behaviour (every
 #: status, header and redirect) is proven by tests/authorize and tests/browser, not here.
 HTML_PAGE_TAG = "Install pages (HTML)"
@@ -269,12 +297,15 @@ async def test_documented_response_matches_what_the_server_sends(
     status: int,
     ops_client: httpx.AsyncClient,
     down_client: httpx.AsyncClient,
+    limited_client: httpx.AsyncClient,
     ctx: Context,
     seeded: Seed,
 ) -> None:
     doc = (await ops_client.get("/openapi.json")).json()
     documented = _responses(doc)[(operation, status)]
-    response = await SCENARIOS[(operation, status)](Env(ops_client, down_client, ctx, seeded))
+    response = await SCENARIOS[(operation, status)](
+        Env(ops_client, down_client, ctx, seeded, limited_client)
+    )
     assert response.status_code == status, response.text
     content = documented.get("content")
     if content is None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from hubauth.core import pkce, scopes, tokens
+from hubauth.core import pkce, redirect_uris, scopes, tokens
 from hubauth.core.context import Context
 from hubauth.core.models import App, AuthCode, Hub, User
 
@@ -56,7 +56,8 @@ async def validate_request(
     app = await ctx.store.find_app_by_client_id(client_id) if client_id else None
     if app is None:
         raise AuthorizationError("invalid_client", "Unknown client_id", redirectable=False)
-    if not redirect_uri or redirect_uri not in app.redirect_uris:
+    # Exact match, except any port on a loopback URI (RFC 9700 §4.1.3, RFC 8252 §7.3).
+    if not redirect_uri or not redirect_uris.allowed(redirect_uri, app.redirect_uris):
         raise AuthorizationError(
             "invalid_request",
             "redirect_uri is not registered for this app",

@@ -75,6 +75,8 @@ async def authorization_code(
     record = await ctx.store.find_code(code_hash)
     now = ctx.now_ms()
     if record is None or record.app_id != app.app_id:
+        if record is not None:
+            _failed(ctx, "foreign_code", app_id=app.app_id, owner_app_id=record.app_id)
         raise errors.bad_auth_code()
     if record.consumed_ms is not None:
         await _code_replayed(ctx, record, now)
@@ -82,8 +84,13 @@ async def authorization_code(
     if now >= record.expires_ms:
         raise errors.expired_auth_code()
     if redirect_uri != record.redirect_uri:
+        _failed(ctx, "redirect_uri_mismatch", app_id=app.app_id, hub_id=record.hub_id)
         raise errors.mismatched_redirect_uri()
-    _check_pkce(record, code_verifier)
+    try:
+        _check_pkce(record, code_verifier)
+    except errors.TokenError:
+        _failed(ctx, "pkce_verifier_mismatch", app_id=app.app_id, hub_id=record.hub_id)
+        raise
     if record.hub_deleted:
         raise errors.bad_hub()
     if not record.install_active:
@@ -176,6 +183,7 @@ async def refresh_token(
     if record is None or record.revoked_ms is not None or not record.install_active:
         raise errors.bad_refresh_token()
     if record.app_id != app.app_id:
+        _failed(ctx, "foreign_refresh_token", app_id=app.app_id, owner_app_id=record.app_id)
         if ctx.policy.uniform_token_errors:
             raise errors.bad_refresh_token()
         raise errors.bad_refresh_token("refresh token was not issued to this client")
@@ -184,7 +192,11 @@ async def refresh_token(
         raise errors.bad_refresh_token()
     if record.hub_deleted:
         raise errors.bad_hub()
-    granted = _narrow(record.scopes, scope)
+    try:
+        granted = _narrow(record.scopes, scope)
+    except errors.TokenError:
+        _failed(ctx, "scope_escalation", app_id=app.app_id, hub_id=record.hub_id)
+        raise
 
     access_value, access, ttl = _new_access(
         ctx,
@@ -250,6 +262,13 @@ def _narrow(granted: tuple[str, ...], scope: str | None) -> tuple[str, ...]:
             "invalid_scope", "BAD_SCOPES", "requested scopes exceed those originally granted"
         )
     return requested
+
+
+def _failed(ctx: Context, reason: str, **ids: object) -> None:
+    """Audit a refused grant that looks like an attack rather than a bug (RFC 9700 §4.5,
+    §4.8, §4.10): someone else's code or token, a wrong PKCE verifier, a different redirect
+    URI, or a scope escalation. Identifiers only; never the presented value."""
+    ctx.audit("grant_refused", reason=reason, **ids)
 
 
 async def _refresh_reused(ctx: Context, record: RefreshTokenRecord, now_ms: int) -> None:

@@ -25,6 +25,7 @@ async def live_access_token(ctx: Context, token: str) -> tuple[AccessTokenRecord
     if not tokens.plausible_token(token):
         raise TokenNotFound
     record = await ctx.store.find_access_token(ctx.hasher.hash(token))
+    # A deleted hub's tokens are dead, as its refresh tokens are (BAD_HUB on refresh).
     if record is None or record.revoked_ms is not None or record.hub_deleted:
         raise TokenNotFound
     remaining_ms = record.expires_ms - ctx.now_ms()

@@ -72,11 +72,26 @@ def _unavailable_on_db_loss(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaita
         except (TimeoutError, OperationalError, InterfaceError, OSError) as exc:
             raise StoreUnavailable(type(exc).__name__) from exc
         except DBAPIError as exc:
-            if exc.connection_invalidated:
+            if exc.connection_invalidated or _means_unavailable(exc):
                 raise StoreUnavailable(type(exc).__name__) from exc
             raise
 
     return wrapper
+
+
+#: SQLSTATEs (PostgreSQL appendix A) that mean "the database cannot serve right now" rather
+#: than "this statement is wrong": connection exceptions (08), insufficient resources (53, e.g.
+#: too many connections, disk full), shutdown/starting up (57P01-57P03), system I/O errors
+#: (58) and a read-only standby during fail-over (25006).
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "53", "57P01", "57P02", "57P03", "58", "25006")
+
+
+def _means_unavailable(exc: DBAPIError) -> bool:
+    """asyncpg raises e.g. ``CannotConnectNowError`` ("the database system is shutting down")
+    while connecting; SQLAlchemy reports it as a plain ``DBAPIError`` that is not marked as a
+    disconnect, so the SQLSTATE decides (found by tests/faults: it used to be a 500)."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return isinstance(code, str) and code.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES)
 
 
 def _split(value: str) -> tuple[str, ...]:

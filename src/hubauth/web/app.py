@@ -30,6 +30,7 @@ from hubauth.web.errors import EXCEPTION_HANDLERS
 from hubauth.web.health import MigrationCheck
 from hubauth.web.metrics import Metrics, counting_store_unavailable
 from hubauth.web.middleware import RequestIdMiddleware
+from hubauth.web.ratelimit import RateLimitMiddleware, build_limiter
 from hubauth.web.responses import ContractCheck
 
 _log = logging.getLogger("hubauth")
@@ -82,19 +83,22 @@ def create_app(
             if own_store:
                 await active.close()
                 _log.info("storage closed")
+            await limiter.close()
 
     metrics = Metrics()
     handlers = {
         **EXCEPTION_HANDLERS,
         StoreUnavailable: counting_store_unavailable(EXCEPTION_HANDLERS[StoreUnavailable]),
     }
+    limiter = build_limiter(settings, clock or SystemClock())
+    # Outermost first: every response (429s included) gets a request id and an access-log line.
+    middleware = [Middleware(RequestIdMiddleware), Middleware(AccessMiddleware)]
+    if settings.rate_limit_enabled:
+        middleware.append(Middleware(RateLimitMiddleware, limiter=limiter, settings=settings))
+    middleware.extend(extra_middleware)
     app = Starlette(
         routes=route_table(),
-        middleware=[
-            Middleware(RequestIdMiddleware),
-            Middleware(AccessMiddleware),
-            *extra_middleware,
-        ],
+        middleware=middleware,
         exception_handlers=handlers,
         lifespan=lifespan,
     )

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from hubauth.core import metadata, revocation
 from hubauth.core.errors import ApiError, TokenNotFound, invalid_request
 from hubauth.core.token_endpoint import response_body, token_request
+from hubauth.web.client_auth import with_basic_credentials
 from hubauth.web.forms import check_contract, query_params, read_form
 from hubauth.web.responses import NO_STORE, json_response
 from hubauth.web.routing import ApiRoute
@@ -40,6 +41,7 @@ async def token(request: Request) -> Response:
             if name in params and params[name] != query[name]:
                 raise invalid_request(f"parameter {name!r} is repeated")
             params.setdefault(name, query[name])
+    params = with_basic_credentials(request, params)
     issued = await token_request(state.ctx, check_contract(params, "token-request"))
     return json_response(state, "token-response", response_body(issued))
 
@@ -70,7 +72,13 @@ async def delete_refresh_token(request: Request) -> Response:
     return Response(status_code=204, headers=NO_STORE)
 
 
-TOKEN_ERRORS = {400: "token-error", 413: "token-error", 415: "token-error", 503: "error"}
+TOKEN_ERRORS = {
+    400: "token-error",
+    413: "token-error",
+    415: "token-error",
+    429: "rate-limit",
+    503: "error",
+}
 
 routes = [
     ApiRoute(
@@ -89,7 +97,7 @@ routes = [
         methods=["GET"],
         name="v1_access_token_metadata",
         summary="Metadata of an access token (remaining lifetime in expires_in)",
-        responses={200: "access-token-metadata", 401: "error", 503: "error"},
+        responses={200: "access-token-metadata", 401: "error", 429: "rate-limit", 503: "error"},
         tags=["OAuth v1"],
     ),
     ApiRoute(
@@ -98,7 +106,7 @@ routes = [
         methods=["GET"],
         name="v1_refresh_token_metadata",
         summary="Metadata of a refresh token",
-        responses={200: "refresh-token-metadata", 404: "error", 503: "error"},
+        responses={200: "refresh-token-metadata", 404: "error", 429: "rate-limit", 503: "error"},
         tags=["OAuth v1"],
     ),
     ApiRoute(
@@ -107,7 +115,7 @@ routes = [
         methods=["DELETE"],
         name="v1_delete_refresh_token",
         summary="Delete a refresh token (access tokens minted from it stay valid by default)",
-        responses={204: None, 404: "error", 503: "error"},
+        responses={204: None, 404: "error", 429: "rate-limit", 503: "error"},
         tags=["OAuth v1"],
     ),
 ]

@@ -1,0 +1,79 @@
+"""In-process backend: one dict per worker process, bounded in size.
+
+Each granian worker keeps its own counts, so with N workers a client gets up to N times the
+limit; configure ``HUBAUTH_REDIS_URL`` to share counts across workers and nodes.
+"""
+
+from __future__ import annotations
+
+from hubauth.core.clock import Clock
+from hubauth.ratelimit import window
+from hubauth.ratelimit.base import Limit, Verdict, subject_key
+
+
+class MemoryLimiter:
+    """Sliding-window counters in a dict; at most ``max_keys`` entries.
+
+    Attackers choose the subjects (random client ids, many addresses), so the table is
+    bounded: when full, entries older than two windows are dropped first, then the least
+    recently touched ones. No locking: asyncio runs each call to completion (no awaits inside).
+    """
+
+    def __init__(self, clock: Clock, max_keys: int = 100_000) -> None:
+        self._clock = clock
+        self._max_keys = max_keys
+        # key -> (window index, count in that window, count in the window before)
+        self._counts: dict[str, tuple[int, int, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def _read(self, key: str, index: int) -> tuple[int, int]:
+        entry = self._counts.get(key)
+        if entry is None:
+            return 0, 0
+        at, current, previous = entry
+        if at == index:
+            return current, previous
+        if at == index - 1:
+            return 0, current
+        return 0, 0
+
+    def _verdict(self, current: int, previous: int, now: int, limit: Limit) -> Verdict:
+        count = window.estimate(previous, current, now, limit.window_ms)
+        return Verdict(
+            allowed=count < limit.limit,
+            count=count,
+            retry_after_s=window.retry_after_s(
+                previous, current, now, limit.window_ms, limit.limit
+            ),
+            limit=limit,
+        )
+
+    async def peek(self, subject: str, limit: Limit) -> Verdict:
+        now = self._clock.now_ms()
+        index = window.window_index(now, limit.window_ms)
+        current, previous = self._read(subject_key(limit.group, subject), index)
+        return self._verdict(current, previous, now, limit)
+
+    async def hit(self, subject: str, limit: Limit) -> Verdict:
+        now = self._clock.now_ms()
+        index = window.window_index(now, limit.window_ms)
+        key = subject_key(limit.group, subject)
+        current, previous = self._read(key, index)
+        current += 1
+        self._counts.pop(key, None)  # re-insert at the end: dict order = recency
+        if len(self._counts) >= self._max_keys:
+            self._evict(index)
+        self._counts[key] = (index, current, previous)
+        return self._verdict(current, previous, now, limit)
+
+    def _evict(self, index: int) -> None:
+        stale = [k for k, (at, _, _) in self._counts.items() if at < index - 1]
+        for k in stale:
+            del self._counts[k]
+        while len(self._counts) >= self._max_keys:
+            del self._counts[next(iter(self._counts))]
+
+    async def close(self) -> None:
+        self._counts.clear()
