@@ -32,6 +32,7 @@ from bench.scenarios import (
 
 ROOT = Path(__file__).resolve().parent.parent
 NOT_AVAILABLE = "endpoint not available (404)"
+HUBAUTH = (sys.executable, "-m", "hubauth.cli")
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class Run:
 
     def hubauth(self, url: str, workers: int, tag: str) -> Server:
         port = free_port()
-        argv = [sys.executable, "-m", "hubauth.cli", "serve", "--port", str(port)]
+        argv = [*HUBAUTH, "serve", "--port", str(port)]
         argv += ["--workers", str(workers), "--database", url]
         return Server(
             "hubauth",
@@ -200,9 +201,8 @@ class Run:
         main = seed_hubauth.run(
             seed_hubauth.seed(dbs.url("main"), self.key.encode(), self.mode.tokens, wd / "main")
         )
-        log(
-            f"{backend}: seeded hubauth with {self.mode.tokens} tokens in {time.monotonic() - t0:.1f} s"
-        )
+        took = time.monotonic() - t0
+        log(f"{backend}: seeded hubauth with {self.mode.tokens} tokens in {took:.1f} s")
         peer_seed = None
         if self.with_peer:
             t0 = time.monotonic()
@@ -285,8 +285,7 @@ class Run:
             self.warm(server, req)
             baseline = [run_wrk(server.base, req, chunk, server_pid=server.pid) for _ in range(3)]
             purge = subprocess.Popen(
-                [sys.executable, "-m", "hubauth.cli", "tokens", "purge-expired", "--json"]
-                + ["--database", s.database_url],
+                [*HUBAUTH, "tokens", "purge-expired", "--json", "--database", s.database_url],
                 env=self._env(),
                 cwd=self.workdir,
                 stdout=subprocess.PIPE,
