@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from bench import report
@@ -28,7 +29,14 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--quick", action="store_true", help="small smoke run (CI)")
     size.add_argument("--large", action="store_true", help="10^6 stored tokens")
     parser.add_argument("--backend", choices=BACKENDS, action="append", help="default: both")
-    parser.add_argument("--no-peer", action="store_true", help="skip django-oauth-toolkit")
+    parser.add_argument("--workers", type=int, action="append", help="default: 1 and 2")
+    parser.add_argument(
+        "--skip",
+        choices=("peer", "scale", "purge"),
+        action="append",
+        default=[],
+        help="leave a part out (development runs; the committed results have all parts)",
+    )
     parser.add_argument("--seconds", type=float, help="override the time per scenario")
     parser.add_argument(
         "--output", type=Path, help="results JSON (default bench/results/latest.json)"
@@ -38,9 +46,9 @@ def main(argv: list[str] | None = None) -> int:
 
     mode = MODES["quick" if args.quick else "large" if args.large else "default"]
     if args.seconds:
-        from dataclasses import replace
-
         mode = replace(mode, seconds=args.seconds)
+    if args.workers:
+        mode = replace(mode, workers=tuple(args.workers))
     output = args.output or RESULTS / (
         "latest.json" if mode.name == "default" else f"{mode.name}.json"
     )
@@ -49,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench: {mode.name} run, work directory {workdir}", file=sys.stderr)
     started = time.monotonic()
     try:
-        run = Run(mode, workdir, backends, with_peer=not args.no_peer)
+        run = Run(mode, workdir, backends, skip=frozenset(args.skip))
         results = run.run()
     finally:
         if not args.keep_workdir:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,9 @@ from bench.load import run_wrk
 from bench.procs import tree_pids
 from bench.runner import MODES, Run
 from bench.scenarios import BY_NAME, hubauth_request
+
+#: Samples only while the worker holds the GIL: Python CPU time, not waiting.
+PY_SPY = ("py-spy", "record", "--format", "raw", "--rate", "500", "--nonblocking", "--gil")
 
 
 def top(collapsed: Path, n: int = 25) -> str:
@@ -52,7 +54,7 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=100_000)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="hubauth-profile-"))
-    run = Run(MODES["default"], workdir, (args.backend,), with_peer=False)
+    run = Run(MODES["default"], workdir, (args.backend,), skip=frozenset({"peer"}))
     dbs = Databases(args.backend, workdir)
     try:
         s = seed_hubauth.run(
@@ -67,9 +69,9 @@ def main() -> int:
         with run.hubauth(s.database_url, 1, "profile") as server:
             worker = tree_pids(server.pid)[-1]
             out = workdir / "stacks.txt"
+            seconds = str(int(args.seconds))
             spy = subprocess.Popen(
-                ["py-spy", "record", "--pid", str(worker), "--format", "raw", "--output", str(out)]
-                + ["--duration", str(int(args.seconds)), "--rate", "500", "--nonblocking", "--gil"],
+                [*PY_SPY, "--pid", str(worker), "--output", str(out), "--duration", str(seconds)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )

@@ -30,13 +30,15 @@ def add_ratios(results: dict[str, Any]) -> None:
                 if "skipped" in m:
                     continue
                 sc = BY_NAME[name]
-                ceiling = config["ceiling"][sc.ceiling]["rps"]
-                peer = config.get("peer", {}).get(name, {}).get("rps") if sc.peer else None
+                ceiling = config["ceiling"].get(name, {}).get("rps")
+                peer = config["peer"].get(name, {}).get("rps")
                 ratios[name] = {
                     "vs_ceiling": _ratio(m["rps"], ceiling),
                     "vs_peer": _ratio(m["rps"], peer),
                 }
             config["ratios"] = ratios
+        if "scale" not in backend:
+            continue
         by_size = backend["scale"]["by_size"]
         sizes = sorted(by_size, key=int)
         drops: dict[str, Any] = {}
@@ -67,7 +69,8 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                     check(f"{where} {name} vs peer", r["vs_peer"], GRANT_VS_PEER, True)
                     p99 = config["hubauth"][name]["p99_ms"]
                     check(f"{where} {name} p99 ms", p99, GRANT_P99_MS, False)
-        for name, drop in backend["scale"]["drop_smallest_to_largest"].items():
+        scale = backend.get("scale", {}).get("drop_smallest_to_largest", {})
+        for name, drop in scale.items():
             check(f"{bname} {name} throughput drop with store size", drop, SCALE_MAX_DROP, False)
     results["targets"] = checks
     return checks
@@ -91,17 +94,17 @@ def table(results: dict[str, Any]) -> str:
                 if "skipped" in m:
                     lines.append(f"{bname:<10} {workers:>1} {sc.name:<20} {m['skipped']}")
                     continue
-                ceil = config["ceiling"][sc.ceiling]["rps"]
-                peer = config.get("peer", {}).get(sc.name, {}).get("rps") if sc.peer else None
+                ceil = config["ceiling"].get(sc.name, {}).get("rps")
+                peer = config["peer"].get(sc.name, {}).get("rps")
                 r = config["ratios"].get(sc.name, {})
                 lines.append(
                     f"{bname:<10} {workers:>1} {sc.name:<20} {m['rps']:>8.0f} "
                     f"{m['p50_ms']:>7.2f} {m['p99_ms']:>7.2f} {_f(m['cpu_us_per_req'], '.0f'):>7} "
-                    f"{ceil:>8.0f} {_f(peer, '.0f'):>7} {_f(r.get('vs_ceiling'), '.2f'):>6} "
-                    f"{_f(r.get('vs_peer'), '.2f'):>6}"
+                    f"{_f(ceil, '.0f'):>8} {_f(peer, '.0f'):>7} "
+                    f"{_f(r.get('vs_ceiling'), '.2f'):>6} {_f(r.get('vs_peer'), '.2f'):>6}"
                     + (f"  ({m['errors']} errors)" if m["errors"] else "")
                 )
-            for name, m in config.get("peer", {}).items():
+            for name, m in config["peer"].items():
                 lines.append(
                     f"{bname:<10} {workers:>1} {'peer ' + name:<20} {m['rps']:>8.0f} "
                     f"{m['p50_ms']:>7.2f} {m['p99_ms']:>7.2f} {_f(m['cpu_us_per_req'], '.0f'):>7}"
@@ -110,6 +113,8 @@ def table(results: dict[str, Any]) -> str:
     lines.append("")
     lines.append("Scale check (req/s by stored tokens, first worker count):")
     for bname, backend in results["backends"].items():
+        if "scale" not in backend:
+            continue
         by_size = backend["scale"]["by_size"]
         sizes = sorted(by_size, key=int)
         lines.append(
@@ -126,6 +131,8 @@ def table(results: dict[str, Any]) -> str:
     lines.append("")
     lines.append("purge-expired under access-token lookups (1 worker, worst 1-s window):")
     for bname, backend in results["backends"].items():
+        if "purge" not in backend:
+            continue
         p = backend["purge"]
         lines.append(
             f"  {bname:<10} removed {p['removed']} rows in {p['purge_seconds']} s; "
@@ -161,8 +168,8 @@ def chart(results: dict[str, Any], path: Path) -> bool:
         config = results["backends"][bname]["configs"][workers]
         xs = range(len(names))
         hub = [config["hubauth"].get(n, {}).get("rps", 0) for n in names]
-        ceil = [config["ceiling"][BY_NAME[n].ceiling]["rps"] for n in names]
-        peer = [config.get("peer", {}).get(n, {}).get("rps", 0) for n in names]
+        ceil = [config["ceiling"].get(n, {}).get("rps", 0) for n in names]
+        peer = [config["peer"].get(n, {}).get("rps", 0) for n in names]
         width = 0.27
         ax.bar([x - width for x in xs], ceil, width, label="ceiling (bare route)", color="#bbbbbb")
         ax.bar(list(xs), hub, width, label="hubauth", color="#ff7a59")

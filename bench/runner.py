@@ -6,6 +6,7 @@ Everything a ratio compares is measured in the same run, on the same machine, mi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -48,8 +49,8 @@ class Mode:
 
 
 MODES = {
-    "default": Mode("default", 100_000, (1_000,), 8, 1, (1, 2), 1),
-    "large": Mode("large", 1_000_000, (1_000, 100_000), 8, 1, (1, 2), 1),
+    "default": Mode("default", 100_000, (1_000,), 6, 1, (1, 2), 1),
+    "large": Mode("large", 1_000_000, (1_000, 100_000), 6, 1, (1, 2), 1),
     "quick": Mode("quick", 1_000, (100,), 1, 0, (1,), 1),
 }
 
@@ -83,7 +84,7 @@ class Run:
     mode: Mode
     workdir: Path
     backends: tuple[str, ...]
-    with_peer: bool = True
+    skip: frozenset[str] = frozenset()
     key: str = field(default_factory=lambda: secrets.token_hex(32))
     results: dict[str, Any] = field(default_factory=dict)
 
@@ -137,15 +138,28 @@ class Run:
             run_wrk(server.base, req, self.mode.warmup, server_pid=None)
 
     def hubauth_scenarios(
-        self, server: Server, s: seed_hubauth.Seeded, workers: int, wd: Path
+        self,
+        server: Server,
+        s: seed_hubauth.Seeded,
+        workers: int,
+        wd: Path,
+        ceiling: Server | None = None,
+        peer_server: tuple[Server, peer.PeerSeed] | None = None,
     ) -> dict[str, Any]:
+        """Each scenario against hubauth, then at once against the ceiling and the peer (when
+        given): on a shared, noisy machine the three numbers of a ratio are minutes apart at
+        most and seconds apart at best."""
         dummy = self._dummy()
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {"hubauth": {}, "ceiling": {}, "peer": {}}
         self.warm(server, hubauth_request("refresh_lookup", s, None, dummy))
+        if ceiling is not None:
+            self.warm(ceiling, ceiling_request("get", s))
+        if peer_server is not None:
+            self.warm(peer_server[0], peer_request("introspect", peer_server[1], dummy))
         for sc in SCENARIOS:
             if sc.name == "introspect" and not self.introspect_available(server):
                 log(f"  {sc.name:<28} skipped: {NOT_AVAILABLE}")
-                out[sc.name] = {"skipped": NOT_AVAILABLE}
+                out["hubauth"][sc.name] = {"skipped": NOT_AVAILABLE}
                 continue
             codes = None
             if sc.name == "code_exchange":
@@ -154,7 +168,13 @@ class Run:
                     seed_hubauth.mint_codes(s, self.key.encode(), n, wd / f"codes-{workers}.txt")
                 )
             req = hubauth_request(sc.name, s, codes, dummy)
-            out[sc.name] = self.measure(server, req, sc.name).to_json()
+            out["hubauth"][sc.name] = self.measure(server, req, sc.name).to_json()
+            if ceiling is not None:
+                creq = ceiling_request(sc.ceiling, s)
+                out["ceiling"][sc.name] = self.measure(ceiling, creq, "  ceiling").to_json()
+            if peer_server is not None and sc.peer:
+                preq = peer_request(sc.name, peer_server[1], dummy)
+                out["peer"][sc.name] = self.measure(peer_server[0], preq, "  peer").to_json()
         return out
 
     def introspect_available(self, server: Server) -> bool:
@@ -183,7 +203,7 @@ class Run:
             },
             "backends": {},
         }
-        if self.with_peer:
+        if "peer" not in self.skip:
             peer.ensure_venv()
         for backend in self.backends:
             dbs = Databases(backend, self.workdir / backend)
@@ -204,44 +224,34 @@ class Run:
         took = time.monotonic() - t0
         log(f"{backend}: seeded hubauth with {self.mode.tokens} tokens in {took:.1f} s")
         peer_seed = None
-        if self.with_peer:
+        if "peer" not in self.skip:
             t0 = time.monotonic()
             peer_seed = peer.seed(dbs.url("dot"), self.mode.tokens, wd / "dot")
             log(f"{backend}: seeded django-oauth-toolkit in {time.monotonic() - t0:.1f} s")
-        out: dict[str, Any] = {"configs": {}, "scale": {}, "purge": None}
+        out: dict[str, Any] = {"configs": {}}
         bodies = wd / "bodies.json"
         for workers in self.mode.workers:
             tag = f"{backend}-w{workers}"
-            log(f"{backend}, {workers} worker(s): hubauth")
-            config: dict[str, Any] = {}
-            with self.hubauth(main.database_url, workers, tag) as server:
+            log(f"{backend}, {workers} worker(s): hubauth, ceiling (bare route), peer (DOT)")
+            with contextlib.ExitStack() as stack:
+                server = stack.enter_context(self.hubauth(main.database_url, workers, tag))
                 if not bodies.exists():
                     self.capture_bodies(server, main, bodies)
-                config["hubauth"] = self.hubauth_scenarios(server, main, workers, wd)
-            log(f"{backend}, {workers} worker(s): ceiling (bare Starlette route, same server)")
-            with self.ceiling(workers, bodies, tag) as server:
-                self.warm(server, ceiling_request("get", main))
-                config["ceiling"] = {
-                    kind: self.measure(
-                        server, ceiling_request(kind, main), f"ceiling {kind}"
-                    ).to_json()
-                    for kind in ("get", "post")
-                }
-            if peer_seed is not None:
-                log(f"{backend}, {workers} worker(s): django-oauth-toolkit (gunicorn)")
-                with peer.start(peer_seed, workers, self.workdir / f"peer-{tag}.log") as server:
-                    dummy = self._dummy()
-                    self.warm(server, peer_request("introspect", peer_seed, dummy))
-                    config["peer"] = {
-                        sc.name: self.measure(
-                            server, peer_request(sc.name, peer_seed, dummy), f"peer {sc.name}"
-                        ).to_json()
-                        for sc in SCENARIOS
-                        if sc.peer
-                    }
+                ceiling = stack.enter_context(self.ceiling(workers, bodies, tag))
+                peer_server = None
+                if peer_seed is not None:
+                    log_file = self.workdir / f"peer-{tag}.log"
+                    peer_server = (
+                        stack.enter_context(peer.start(peer_seed, workers, log_file)),
+                        peer_seed,
+                    )
+                config = self.hubauth_scenarios(server, main, workers, wd, ceiling, peer_server)
             out["configs"][str(workers)] = config
-        out["scale"] = self.scale(backend, dbs, wd, out["configs"][str(self.mode.workers[0])])
-        out["purge"] = self.purge(backend, main)
+        first = out["configs"][str(self.mode.workers[0])]
+        if "scale" not in self.skip:
+            out["scale"] = self.scale(backend, dbs, wd, first)
+        if "purge" not in self.skip:
+            out["purge"] = self.purge(backend, main)
         return out
 
     def capture_bodies(self, server: Server, s: seed_hubauth.Seeded, path: Path) -> None:
@@ -264,13 +274,15 @@ class Run:
         numbers come from the run above."""
         workers = self.mode.workers[0]
         by_size: dict[str, Any] = {str(self.mode.tokens): main_config["hubauth"]}
+        # (the smaller stores are measured without ceiling or peer: only hubauth is compared)
         for size in self.mode.scale_sizes:
             log(f"{backend}: scale check with {size} stored tokens ({workers} worker)")
             s = seed_hubauth.run(
                 seed_hubauth.seed(dbs.url(f"s{size}"), self.key.encode(), size, wd / f"s{size}")
             )
             with self.hubauth(s.database_url, workers, f"{backend}-s{size}") as server:
-                by_size[str(size)] = self.hubauth_scenarios(server, s, workers, wd / f"s{size}")
+                scenarios = self.hubauth_scenarios(server, s, workers, wd / f"s{size}")
+                by_size[str(size)] = scenarios["hubauth"]
         return {"workers": workers, "by_size": by_size}
 
     def purge(self, backend: str, s: seed_hubauth.Seeded) -> dict[str, Any]:

@@ -119,6 +119,11 @@ class PostgresHotPath:
     async def transaction(self, guard: Step | None, steps: Sequence[Step]) -> bool:
         pool = self._pool or await self._acquire_pool()
         async with pool.acquire() as conn:
+            if guard is None and len(steps) == 1:
+                # One statement is atomic on its own: autocommit saves BEGIN and COMMIT.
+                stmt, params = steps[0]
+                await conn.execute(stmt.sql, *stmt.args(params))
+                return True
             tx = conn.transaction()
             await tx.start()
             try:
