@@ -55,8 +55,11 @@ MODES = {
 }
 
 
+_T0 = time.monotonic()
+
+
 def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+    print(f"[{time.monotonic() - _T0:5.0f}s] {msg}", file=sys.stderr, flush=True)
 
 
 def _fmt(name: str, m: Measurement) -> str:
