@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, help="results JSON (default bench/results/latest.json)"
     )
+    parser.add_argument(
+        "--hubauth-src",
+        type=Path,
+        help="serve hubauth from another checkout's src/ (e.g. `git archive main src`)",
+    )
     parser.add_argument("--keep-workdir", action="store_true", help="keep databases and logs")
     args = parser.parse_args(argv)
 
@@ -57,7 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench: {mode.name} run, work directory {workdir}", file=sys.stderr)
     started = time.monotonic()
     try:
-        run = Run(mode, workdir, backends, skip=frozenset(args.skip))
+        run = Run(
+            mode,
+            workdir,
+            backends,
+            skip=frozenset(args.skip),
+            hubauth_src=args.hubauth_src.resolve() if args.hubauth_src else None,
+        )
         results = run.run()
     finally:
         if not args.keep_workdir:

@@ -36,6 +36,16 @@ NOT_AVAILABLE = "endpoint not available (404)"
 HUBAUTH = (sys.executable, "-m", "hubauth.cli")
 
 
+def _git_head() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+    except OSError:
+        return None
+    return out.stdout.strip() or None
+
+
 @dataclass(frozen=True)
 class Mode:
     name: str
@@ -88,6 +98,9 @@ class Run:
     workdir: Path
     backends: tuple[str, ...]
     skip: frozenset[str] = frozenset()
+    #: Serve hubauth from another checkout's ``src`` (before/after comparisons); the seeding
+    #: and the harness stay this checkout's, so the schema must be the same.
+    hubauth_src: Path | None = None
     key: str = field(default_factory=lambda: secrets.token_hex(32))
     results: dict[str, Any] = field(default_factory=dict)
 
@@ -97,6 +110,8 @@ class Run:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUBAUTH_")}
         env["HUBAUTH_SECRET_KEY"] = self.key
         env["PYTHONPATH"] = str(ROOT)
+        if self.hubauth_src is not None:
+            env["PYTHONPATH"] = f"{self.hubauth_src}{os.pathsep}{ROOT}"
         return env
 
     def hubauth(self, url: str, workers: int, tag: str) -> Server:
@@ -203,6 +218,10 @@ class Run:
                 "workers": list(self.mode.workers),
                 "cpus": os.cpu_count(),
                 "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+                "commit": _git_head(),
+                "hubauth_src": str(self.hubauth_src) if self.hubauth_src else None,
+                # other work on a shared machine shows here: ratios are the robust numbers
+                "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
             },
             "backends": {},
         }
@@ -215,6 +234,7 @@ class Run:
             finally:
                 dbs.drop_all()
         self.results["meta"]["duration_s"] = round(time.time() - started, 1)
+        self.results["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         return self.results
 
     def run_backend(self, backend: str, dbs: Databases) -> dict[str, Any]:
@@ -250,9 +270,8 @@ class Run:
                     )
                 config = self.hubauth_scenarios(server, main, workers, wd, ceiling, peer_server)
             out["configs"][str(workers)] = config
-        first = out["configs"][str(self.mode.workers[0])]
         if "scale" not in self.skip:
-            out["scale"] = self.scale(backend, dbs, wd, first)
+            out["scale"] = self.scale(backend, dbs, wd, main)
         if "purge" not in self.skip:
             out["purge"] = self.purge(backend, main)
         return out
@@ -271,21 +290,52 @@ class Run:
         path.write_text(json.dumps({"get": json.loads(get_body), "post": json.loads(post_body)}))
 
     def scale(
-        self, backend: str, dbs: Databases, wd: Path, main_config: dict[str, Any]
+        self, backend: str, dbs: Databases, wd: Path, main: seed_hubauth.Seeded
     ) -> dict[str, Any]:
-        """The same scenarios (first worker count) against smaller stores; the main store's
-        numbers come from the run above."""
+        """The same scenarios (first worker count) against every store size, with all the
+        servers up and each scenario run on every size back to back, so that a throughput
+        drop is not load from elsewhere on the machine."""
         workers = self.mode.workers[0]
-        by_size: dict[str, Any] = {str(self.mode.tokens): main_config["hubauth"]}
-        # (the smaller stores are measured without ceiling or peer: only hubauth is compared)
+        stores = {self.mode.tokens: main}
         for size in self.mode.scale_sizes:
-            log(f"{backend}: scale check with {size} stored tokens ({workers} worker)")
-            s = seed_hubauth.run(
+            stores[size] = seed_hubauth.run(
                 seed_hubauth.seed(dbs.url(f"s{size}"), self.key.encode(), size, wd / f"s{size}")
             )
-            with self.hubauth(s.database_url, workers, f"{backend}-s{size}") as server:
-                scenarios = self.hubauth_scenarios(server, s, workers, wd / f"s{size}")
-                by_size[str(size)] = scenarios["hubauth"]
+        sizes = sorted(stores)
+        log(
+            f"{backend}: scale check, {' / '.join(map(str, sizes))} stored tokens, "
+            f"{workers} worker(s)"
+        )
+        dummy = self._dummy()
+        by_size: dict[str, Any] = {str(size): {} for size in sizes}
+        with contextlib.ExitStack() as stack:
+            servers = {
+                size: stack.enter_context(
+                    self.hubauth(stores[size].database_url, workers, f"{backend}-s{size}")
+                )
+                for size in sizes
+            }
+            for size in sizes:
+                self.warm(
+                    servers[size], hubauth_request("refresh_lookup", stores[size], None, dummy)
+                )
+            for sc in SCENARIOS:
+                for size in sizes:
+                    server, s = servers[size], stores[size]
+                    if sc.name == "introspect" and not self.introspect_available(server):
+                        by_size[str(size)][sc.name] = {"skipped": NOT_AVAILABLE}
+                        continue
+                    codes = None
+                    if sc.name == "code_exchange":
+                        n = max(1000, int(self.mode.seconds * self.mode.codes_per_second * workers))
+                        codes = seed_hubauth.run(
+                            seed_hubauth.mint_codes(
+                                s, self.key.encode(), n, wd / f"codes-scale-{size}.txt"
+                            )
+                        )
+                    req = hubauth_request(sc.name, s, codes, dummy)
+                    m = self.measure(server, req, f"{sc.name} @ {size}")
+                    by_size[str(size)][sc.name] = m.to_json()
         return {"workers": workers, "by_size": by_size}
 
     def purge(self, backend: str, s: seed_hubauth.Seeded) -> dict[str, Any]:

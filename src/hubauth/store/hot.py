@@ -72,6 +72,10 @@ class HotPath(Protocol):
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
 
+#: As the SQLAlchemy pool's ``pool_timeout``: past it the request gets a 503, not a hang.
+ACQUIRE_TIMEOUT_S = 5
+
+
 async def _keep_session(_conn: asyncpg.Connection) -> None:
     """Pool release without asyncpg's default reset query (an extra round trip): the hot path
     sets no session state, listens to nothing and takes no advisory locks. An open
@@ -113,12 +117,12 @@ class PostgresHotPath:
 
     async def fetch_one(self, stmt: Statement, params: Mapping[str, Any]) -> Row | None:
         pool = self._pool or await self._acquire_pool()
-        async with pool.acquire() as conn:
+        async with pool.acquire(timeout=ACQUIRE_TIMEOUT_S) as conn:
             return await conn.fetchrow(stmt.sql, *stmt.args(params))
 
     async def transaction(self, guard: Step | None, steps: Sequence[Step]) -> bool:
         pool = self._pool or await self._acquire_pool()
-        async with pool.acquire() as conn:
+        async with pool.acquire(timeout=ACQUIRE_TIMEOUT_S) as conn:
             if guard is None and len(steps) == 1:
                 # One statement is atomic on its own: autocommit saves BEGIN and COMMIT.
                 stmt, params = steps[0]
