@@ -33,3 +33,13 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+## bench: the benchmark suite (wrk; hubauth vs a bare-route ceiling and django-oauth-toolkit,
+## SQLite and PostgreSQL); writes bench/results/latest.json and .png (docs/performance.md)
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+import sqlite3
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
+import asyncpg
 import orjson
-from sqlalchemy import and_, delete, event, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, event, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from hubauth.core.models import (
     AccessTokenRecord,
@@ -35,6 +37,7 @@ from hubauth.core.models import (
     User,
 )
 from hubauth.store.base import StoreUnavailable
+from hubauth.store.hot import HotPath, hot_path_for
 from hubauth.store.schema import (
     access_tokens,
     apps,
@@ -47,15 +50,21 @@ from hubauth.store.schema import (
 )
 from hubauth.store.urls import to_async_url
 
+#: Raw-driver errors of the hot path (store/hot.py) that mean "the database is gone".
+_DRIVER_LOSS = (
+    sqlite3.OperationalError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
 #: How long revoked/rotated refresh tokens are kept so that reuse is still detected.
 REFRESH_RETENTION_MS = 30 * 24 * 3600 * 1000
-
-
-class _LostRace(Exception):
-    """Raised inside a transaction to roll it back when a conditional UPDATE matched no row."""
 
 
 class Conflict(ValueError):
@@ -69,7 +78,7 @@ def _unavailable_on_db_loss(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaita
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return await fn(*args, **kwargs)
-        except (TimeoutError, OperationalError, InterfaceError, OSError) as exc:
+        except (TimeoutError, OperationalError, InterfaceError, OSError, *_DRIVER_LOSS) as exc:
             raise StoreUnavailable(type(exc).__name__) from exc
         except DBAPIError as exc:
             if exc.connection_invalidated or _means_unavailable(exc):
@@ -102,17 +111,18 @@ def _join(values: Sequence[str]) -> str:
     return " ".join(values)
 
 
-def _app(row: Row[Any]) -> App:
+def _app(row: Mapping[str, Any]) -> App:
+    """From a mapping: a raw driver row or a SQLAlchemy ``Row._mapping``."""
     return App(
-        app_id=row.app_id,
-        client_id=row.client_id,
-        client_secret_hash=bytes(row.client_secret_hash),
-        name=row.name,
-        redirect_uris=tuple(orjson.loads(row.redirect_uris)),
-        scopes=_split(row.scopes),
-        optional_scopes=_split(row.optional_scopes),
-        is_private_distribution=bool(row.is_private_distribution),
-        refresh_policy=RefreshPolicy(row.refresh_policy),
+        app_id=row["app_id"],
+        client_id=row["client_id"],
+        client_secret_hash=bytes(row["client_secret_hash"]),
+        name=row["name"],
+        redirect_uris=tuple(orjson.loads(row["redirect_uris"])),
+        scopes=_split(row["scopes"]),
+        optional_scopes=_split(row["optional_scopes"]),
+        is_private_distribution=bool(row["is_private_distribution"]),
+        refresh_policy=RefreshPolicy(row["refresh_policy"]),
     )
 
 
@@ -189,6 +199,92 @@ _CODE_QUERY = select(
 )
 
 
+_ACCESS_COLUMNS = (
+    "token_hash",
+    "app_id",
+    "hub_id",
+    "user_id",
+    "install_id",
+    "scopes",
+    "token_use",
+    "family_id",
+    "created_ms",
+    "expires_ms",
+)
+_REFRESH_COLUMNS = (
+    "token_hash",
+    "app_id",
+    "install_id",
+    "hub_id",
+    "user_id",
+    "scopes",
+    "family_id",
+    "created_ms",
+)
+
+
+class _HotStatements:
+    """The hot path's statements: the Core statements above, compiled once per dialect."""
+
+    def __init__(self, hot: HotPath) -> None:
+        self.find_refresh = hot.compile(
+            _REFRESH_QUERY.where(refresh_tokens.c.token_hash == bindparam("h"))
+        )
+        self.find_access = hot.compile(
+            _ACCESS_QUERY.where(access_tokens.c.token_hash == bindparam("h"))
+        )
+        self.find_code = hot.compile(_CODE_QUERY.where(auth_codes.c.code_hash == bindparam("h")))
+        self.find_app = hot.compile(select(apps).where(apps.c.client_id == bindparam("h")))
+        self.insert_access = hot.compile(
+            insert(access_tokens).values({c: bindparam(c) for c in _ACCESS_COLUMNS})
+        )
+        self.insert_refresh = hot.compile(
+            insert(refresh_tokens).values({c: bindparam(c) for c in _REFRESH_COLUMNS})
+        )
+        self.consume_code = hot.compile(
+            update(auth_codes)
+            .where(auth_codes.c.code_hash == bindparam("h"), auth_codes.c.consumed_ms.is_(None))
+            .values(consumed_ms=bindparam("p_now"), family_id=bindparam("p_family"))
+        )
+        self.retire_refresh = hot.compile(
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.refresh_id == bindparam("p_id"),
+                refresh_tokens.c.rotated_ms.is_(None),
+                refresh_tokens.c.revoked_ms.is_(None),
+            )
+            .values(rotated_ms=bindparam("p_now"))
+        )
+
+
+def _access_params(token: NewAccessToken) -> dict[str, Any]:
+    return {
+        "token_hash": token.token_hash,
+        "app_id": token.app_id,
+        "hub_id": token.hub_id,
+        "user_id": token.user_id,
+        "install_id": token.install_id,
+        "scopes": _join(token.scopes),
+        "token_use": token.token_use.value,
+        "family_id": token.family_id,
+        "created_ms": token.created_ms,
+        "expires_ms": token.expires_ms,
+    }
+
+
+def _refresh_params(token: NewRefreshToken) -> dict[str, Any]:
+    return {
+        "token_hash": token.token_hash,
+        "app_id": token.app_id,
+        "install_id": token.install_id,
+        "hub_id": token.hub_id,
+        "user_id": token.user_id,
+        "scopes": _join(token.scopes),
+        "family_id": token.family_id,
+        "created_ms": token.created_ms,
+    }
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the one writer; the busy timeout makes writers queue instead
     # of failing when several worker processes share the file.
@@ -219,15 +315,18 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
 class SqlStore:
     """:class:`~hubauth.store.base.Store` over an :class:`AsyncEngine`."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, pool_size: int = 10) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._hot: HotPath = hot_path_for(engine.url, pool_size)
+        self._sql = _HotStatements(self._hot)
 
     @classmethod
     def from_url(cls, database_url: str, *, pool_size: int = 10) -> SqlStore:
-        return cls(create_engine(database_url, pool_size=pool_size))
+        return cls(create_engine(database_url, pool_size=pool_size), pool_size=pool_size)
 
     async def close(self) -> None:
+        await self._hot.close()
         await self.engine.dispose()
 
     @_unavailable_on_db_loss
@@ -270,7 +369,7 @@ class SqlStore:
         if app_id is not None:
             values["app_id"] = app_id
         row = await self._insert_returning(apps, values, "app")
-        return _app(row)
+        return _app(row._mapping)
 
     async def _insert_returning(self, table: Any, values: dict[str, Any], what: str) -> Row[Any]:
         try:
@@ -282,19 +381,19 @@ class SqlStore:
 
     @_unavailable_on_db_loss
     async def find_app_by_client_id(self, client_id: str) -> App | None:
-        row = await self._one(select(apps).where(apps.c.client_id == client_id))
+        row = await self._hot.fetch_one(self._sql.find_app, {"h": client_id})
         return _app(row) if row else None
 
     @_unavailable_on_db_loss
     async def find_app(self, app_id: int) -> App | None:
         row = await self._one(select(apps).where(apps.c.app_id == app_id))
-        return _app(row) if row else None
+        return _app(row._mapping) if row else None
 
     @_unavailable_on_db_loss
     async def list_apps(self) -> list[App]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(apps).order_by(apps.c.app_id))).all()
-        return [_app(r) for r in rows]
+        return [_app(r._mapping) for r in rows]
 
     @_unavailable_on_db_loss
     async def set_client_secret_hash(self, app_id: int, secret_hash: bytes) -> None:
@@ -460,159 +559,111 @@ class SqlStore:
 
     @_unavailable_on_db_loss
     async def find_code(self, code_hash: bytes) -> AuthCode | None:
-        row = await self._one(_CODE_QUERY.where(auth_codes.c.code_hash == code_hash))
+        row = await self._hot.fetch_one(self._sql.find_code, {"h": code_hash})
         if row is None:
             return None
         return AuthCode(
-            code_hash=bytes(row.code_hash),
-            app_id=row.app_id,
-            install_id=row.install_id,
-            hub_id=row.hub_id,
-            user_id=row.user_id,
-            scopes=_split(row.scopes),
-            redirect_uri=row.redirect_uri,
-            created_ms=row.created_ms,
-            expires_ms=row.expires_ms,
-            code_challenge=row.code_challenge,
-            code_challenge_method=row.code_challenge_method,
-            consumed_ms=row.consumed_ms,
-            family_id=row.family_id,
-            hublet=row.hublet,
-            hub_deleted=row.deleted_ms is not None,
-            install_active=row.uninstalled_ms is None,
+            code_hash=bytes(row["code_hash"]),
+            app_id=row["app_id"],
+            install_id=row["install_id"],
+            hub_id=row["hub_id"],
+            user_id=row["user_id"],
+            scopes=_split(row["scopes"]),
+            redirect_uri=row["redirect_uri"],
+            created_ms=row["created_ms"],
+            expires_ms=row["expires_ms"],
+            code_challenge=row["code_challenge"],
+            code_challenge_method=row["code_challenge_method"],
+            consumed_ms=row["consumed_ms"],
+            family_id=row["family_id"],
+            hublet=row["hublet"],
+            hub_deleted=row["deleted_ms"] is not None,
+            install_active=row["uninstalled_ms"] is None,
         )
 
     @_unavailable_on_db_loss
     async def redeem_code(
         self, code_hash: bytes, now_ms: int, refresh: NewRefreshToken, access: NewAccessToken
     ) -> bool:
-        try:
-            async with self.engine.begin() as conn:
-                # The conditional UPDATE comes first so SQLite takes its write lock up front and
-                # PostgreSQL's row lock serialises racers: exactly one sees rowcount 1.
-                result = await conn.execute(
-                    update(auth_codes)
-                    .where(auth_codes.c.code_hash == code_hash, auth_codes.c.consumed_ms.is_(None))
-                    .values(consumed_ms=now_ms, family_id=refresh.family_id)
-                )
-                if result.rowcount != 1:
-                    raise _LostRace
-                await self._insert_refresh(conn, refresh)
-                await self._insert_access(conn, access)
-        except _LostRace:
-            return False
-        return True
+        # The conditional UPDATE comes first so SQLite takes its write lock up front and
+        # PostgreSQL's row lock serialises racers: exactly one sees rowcount 1.
+        return await self._hot.transaction(
+            (
+                self._sql.consume_code,
+                {"h": code_hash, "p_now": now_ms, "p_family": refresh.family_id},
+            ),
+            [
+                (self._sql.insert_refresh, _refresh_params(refresh)),
+                (self._sql.insert_access, _access_params(access)),
+            ],
+        )
 
     # --- tokens -------------------------------------------------------------------------------
 
-    @staticmethod
-    async def _insert_refresh(conn: AsyncConnection, token: NewRefreshToken) -> None:
-        await conn.execute(
-            insert(refresh_tokens).values(
-                token_hash=token.token_hash,
-                app_id=token.app_id,
-                install_id=token.install_id,
-                hub_id=token.hub_id,
-                user_id=token.user_id,
-                scopes=_join(token.scopes),
-                family_id=token.family_id,
-                created_ms=token.created_ms,
-            )
-        )
-
-    @staticmethod
-    async def _insert_access(conn: AsyncConnection, token: NewAccessToken) -> None:
-        await conn.execute(
-            insert(access_tokens).values(
-                token_hash=token.token_hash,
-                app_id=token.app_id,
-                hub_id=token.hub_id,
-                user_id=token.user_id,
-                install_id=token.install_id,
-                scopes=_join(token.scopes),
-                token_use=token.token_use.value,
-                family_id=token.family_id,
-                created_ms=token.created_ms,
-                expires_ms=token.expires_ms,
-            )
-        )
-
     @_unavailable_on_db_loss
     async def find_refresh_token(self, token_hash: bytes) -> RefreshTokenRecord | None:
-        row = await self._one(_REFRESH_QUERY.where(refresh_tokens.c.token_hash == token_hash))
+        row = await self._hot.fetch_one(self._sql.find_refresh, {"h": token_hash})
         if row is None:
             return None
         return RefreshTokenRecord(
-            refresh_id=row.refresh_id,
-            app_id=row.app_id,
-            client_id=row.client_id,
-            install_id=row.install_id,
-            hub_id=row.hub_id,
-            hub_domain=row.hub_domain,
-            hublet=row.hublet,
-            user_id=row.user_id,
-            user_email=row.email,
-            scopes=_split(row.scopes),
-            family_id=row.family_id,
-            created_ms=row.created_ms,
-            revoked_ms=row.revoked_ms,
-            rotated_ms=row.rotated_ms,
-            hub_deleted=row.deleted_ms is not None,
-            install_active=row.uninstalled_ms is None,
-            refresh_policy=RefreshPolicy(row.refresh_policy),
+            refresh_id=row["refresh_id"],
+            app_id=row["app_id"],
+            client_id=row["client_id"],
+            install_id=row["install_id"],
+            hub_id=row["hub_id"],
+            hub_domain=row["hub_domain"],
+            hublet=row["hublet"],
+            user_id=row["user_id"],
+            user_email=row["email"],
+            scopes=_split(row["scopes"]),
+            family_id=row["family_id"],
+            created_ms=row["created_ms"],
+            revoked_ms=row["revoked_ms"],
+            rotated_ms=row["rotated_ms"],
+            hub_deleted=row["deleted_ms"] is not None,
+            install_active=row["uninstalled_ms"] is None,
+            refresh_policy=RefreshPolicy(row["refresh_policy"]),
         )
 
     @_unavailable_on_db_loss
     async def find_access_token(self, token_hash: bytes) -> AccessTokenRecord | None:
-        row = await self._one(_ACCESS_QUERY.where(access_tokens.c.token_hash == token_hash))
+        row = await self._hot.fetch_one(self._sql.find_access, {"h": token_hash})
         if row is None:
             return None
         return AccessTokenRecord(
-            access_id=row.access_id,
-            app_id=row.app_id,
-            client_id=row.client_id,
-            hub_id=row.hub_id,
-            hub_domain=row.hub_domain,
-            hublet=row.hublet,
-            user_id=row.user_id,
-            user_email=row.email,
-            scopes=_split(row.scopes),
-            created_ms=row.created_ms,
-            expires_ms=row.expires_ms,
-            revoked_ms=row.revoked_ms,
-            token_use=TokenUse(row.token_use),
-            is_private_distribution=bool(row.is_private_distribution),
-            install_id=row.install_id,
-            hub_deleted=row.deleted_ms is not None,
+            access_id=row["access_id"],
+            app_id=row["app_id"],
+            client_id=row["client_id"],
+            hub_id=row["hub_id"],
+            hub_domain=row["hub_domain"],
+            hublet=row["hublet"],
+            user_id=row["user_id"],
+            user_email=row["email"],
+            scopes=_split(row["scopes"]),
+            created_ms=row["created_ms"],
+            expires_ms=row["expires_ms"],
+            revoked_ms=row["revoked_ms"],
+            token_use=TokenUse(row["token_use"]),
+            is_private_distribution=bool(row["is_private_distribution"]),
+            install_id=row["install_id"],
+            hub_deleted=row["deleted_ms"] is not None,
         )
 
     @_unavailable_on_db_loss
     async def issue_access_token(self, access: NewAccessToken) -> None:
-        async with self.engine.begin() as conn:
-            await self._insert_access(conn, access)
+        await self._hot.transaction(None, [(self._sql.insert_access, _access_params(access))])
 
     @_unavailable_on_db_loss
     async def rotate_refresh_token(
         self, refresh_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
     ) -> bool:
-        try:
-            async with self.engine.begin() as conn:
-                result = await conn.execute(
-                    update(refresh_tokens)
-                    .where(
-                        refresh_tokens.c.refresh_id == refresh_id,
-                        refresh_tokens.c.rotated_ms.is_(None),
-                        refresh_tokens.c.revoked_ms.is_(None),
-                    )
-                    .values(rotated_ms=now_ms)
-                )
-                if result.rowcount != 1:
-                    raise _LostRace
-                await self._insert_refresh(conn, new_refresh)
-                await self._insert_access(conn, access)
-        except _LostRace:
-            return False
-        return True
+        return await self._hot.transaction(
+            (self._sql.retire_refresh, {"p_id": refresh_id, "p_now": now_ms}),
+            [
+                (self._sql.insert_refresh, _refresh_params(new_refresh)),
+                (self._sql.insert_access, _access_params(access)),
+            ],
+        )
 
     @_unavailable_on_db_loss
     async def revoke_refresh_token(

@@ -1,0 +1,96 @@
+"""Profile hubauth's hot paths under load: ``python -m bench.profile [--backend B] SCENARIO``.
+
+Seeds a store (10^5 tokens), starts ``hubauth serve`` with one worker, drives SCENARIO with
+wrk and samples the worker with py-spy (``pip install py-spy``; needs ptrace, i.e. root or
+``kernel.yama.ptrace_scope=0``). Prints the functions with the most samples, self and
+cumulative, and leaves the collapsed stacks (flamegraph input) in the work directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from bench import seed_hubauth
+from bench.databases import BACKENDS, Databases
+from bench.load import run_wrk
+from bench.procs import tree_pids
+from bench.runner import MODES, Run
+from bench.scenarios import BY_NAME, hubauth_request
+
+#: Samples only while the worker holds the GIL: Python CPU time, not waiting.
+PY_SPY = ("py-spy", "record", "--format", "raw", "--rate", "500", "--nonblocking", "--gil")
+
+
+def top(collapsed: Path, n: int = 25) -> str:
+    own: collections.Counter[str] = collections.Counter()
+    cum: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        k = int(count)
+        total += k
+        own[frames[-1]] += k
+        for f in set(frames):
+            cum[f] += k
+    out = [f"{total} samples", "", "self %  function"]
+    out += [f"{100 * c / total:6.1f}  {f}" for f, c in own.most_common(n)]
+    out += ["", "cumulative %  function"]
+    out += [f"{100 * c / total:6.1f}  {f}" for f, c in cum.most_common(n)]
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile")
+    parser.add_argument("scenario", choices=sorted(BY_NAME))
+    parser.add_argument("--backend", choices=BACKENDS, default="sqlite")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--tokens", type=int, default=100_000)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="hubauth-profile-"))
+    run = Run(MODES["default"], workdir, (args.backend,), skip=frozenset({"peer"}))
+    dbs = Databases(args.backend, workdir)
+    try:
+        s = seed_hubauth.run(
+            seed_hubauth.seed(dbs.url("main"), run.key.encode(), args.tokens, workdir)
+        )
+        codes = None
+        if args.scenario == "code_exchange":
+            codes = seed_hubauth.run(
+                seed_hubauth.mint_codes(s, run.key.encode(), 60_000, workdir / "codes.txt")
+            )
+        req = hubauth_request(args.scenario, s, codes, run._dummy())
+        with run.hubauth(s.database_url, 1, "profile") as server:
+            worker = tree_pids(server.pid)[-1]
+            out = workdir / "stacks.txt"
+            seconds = str(int(args.seconds))
+            spy = subprocess.Popen(
+                [*PY_SPY, "--pid", str(worker), "--output", str(out), "--duration", str(seconds)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            result: list[object] = []
+            t = threading.Thread(
+                target=lambda: result.append(
+                    run_wrk(server.base, req, args.seconds, server_pid=server.pid)
+                )
+            )
+            t.start()
+            t.join()
+            spy.wait()
+        print(result[0])
+        print(top(out))
+        print(f"\ncollapsed stacks: {out}")
+    finally:
+        dbs.drop_all()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""The raw-driver path for the handful of statements every token request runs.
+
+:class:`~hubauth.store.sql.SqlStore` keeps SQLAlchemy Core for everything; for the hottest
+statements (token and code lookups by hash, the client lookup, and the grant write
+transactions) the same Core statements are compiled once per dialect to SQL text and run on
+the driver directly. Profiling under load (docs/performance.md) showed SQLAlchemy's async
+layer costing more than the query itself:
+
+* PostgreSQL: every read was ``BEGIN``/``SELECT``/``ROLLBACK`` (three round trips, the pool's
+  reset on return) plus greenlet and cache-key work. Here an asyncpg pool of the store's own
+  runs reads in autocommit (one round trip, a statement prepared once per connection) and
+  skips the session reset on release: these connections never change session state.
+* SQLite (aiosqlite): every statement, cursor and commit was a hop to a thread per connection.
+  Here reads run synchronously in the event loop on a per-process read connection: in WAL
+  mode a reader never waits for the writer, and a unique-index lookup costs tens of
+  microseconds, less than one thread hop. Write transactions run whole on one writer thread:
+  one hop per transaction instead of one per statement.
+
+Atomicity is unchanged: a write transaction starts with its conditional ``UPDATE`` and is
+rolled back unless that matched exactly one row (``store/base.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+import asyncpg
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.dialects.sqlite.pysqlite import dialect as pysqlite_dialect
+from sqlalchemy.engine import URL
+from sqlalchemy.sql import ClauseElement
+
+Row = Mapping[str, Any]
+
+
+class Statement:
+    """A Core statement compiled once for one dialect; ``args`` orders its named parameters
+    into the driver's positional ones."""
+
+    __slots__ = ("names", "sql")
+
+    def __init__(self, stmt: ClauseElement, dialect: Any) -> None:
+        compiled = stmt.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.names = tuple(compiled.positiontup or ())
+
+    def args(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(params[name] for name in self.names)
+
+
+#: (statement, parameters) of one step of a write transaction
+Step = tuple[Statement, Mapping[str, Any]]
+
+
+class HotPath(Protocol):
+    def compile(self, stmt: ClauseElement) -> Statement: ...
+
+    async def fetch_one(self, stmt: Statement, params: Mapping[str, Any]) -> Row | None: ...
+
+    async def transaction(self, guard: Step | None, steps: Sequence[Step]) -> bool:
+        """Run ``guard`` (a conditional UPDATE) then ``steps`` in one transaction; if the guard
+        matched no row, roll back and return False."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+#: As the SQLAlchemy pool's ``pool_timeout``: past it the request gets a 503, not a hang.
+ACQUIRE_TIMEOUT_S = 5
+
+
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """Pool release without asyncpg's default reset query (an extra round trip): the hot path
+    sets no session state, listens to nothing and takes no advisory locks. An open
+    transaction is still rolled back by asyncpg before this runs."""
+
+
+class PostgresHotPath:
+    def __init__(self, url: URL, pool_size: int) -> None:
+        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+        self._creating: asyncio.Task[asyncpg.Pool] | None = None
+        self._dialect = asyncpg_dialect()
+
+    def compile(self, stmt: ClauseElement) -> Statement:
+        return Statement(stmt, self._dialect)
+
+    async def _acquire_pool(self) -> asyncpg.Pool:
+        if self._pool is not None:
+            return self._pool
+        if self._creating is None:
+            self._creating = asyncio.ensure_future(
+                asyncpg.create_pool(
+                    self._dsn,
+                    min_size=1,
+                    max_size=self._pool_size,
+                    timeout=5,
+                    command_timeout=10,
+                    reset=_keep_session,
+                )
+            )
+        try:
+            pool = await asyncio.shield(self._creating)
+        except BaseException:
+            self._creating = None
+            raise
+        self._pool = pool
+        return pool
+
+    async def fetch_one(self, stmt: Statement, params: Mapping[str, Any]) -> Row | None:
+        pool = self._pool or await self._acquire_pool()
+        async with pool.acquire(timeout=ACQUIRE_TIMEOUT_S) as conn:
+            return await conn.fetchrow(stmt.sql, *stmt.args(params))
+
+    async def transaction(self, guard: Step | None, steps: Sequence[Step]) -> bool:
+        pool = self._pool or await self._acquire_pool()
+        async with pool.acquire(timeout=ACQUIRE_TIMEOUT_S) as conn:
+            if guard is None and len(steps) == 1:
+                # One statement is atomic on its own: autocommit saves BEGIN and COMMIT.
+                stmt, params = steps[0]
+                await conn.execute(stmt.sql, *stmt.args(params))
+                return True
+            tx = conn.transaction()
+            await tx.start()
+            try:
+                if guard is not None:
+                    status = await conn.execute(guard[0].sql, *guard[0].args(guard[1]))
+                    if status.rsplit(" ", 1)[-1] != "1":
+                        await tx.rollback()
+                        return False
+                for stmt, params in steps:
+                    await conn.execute(stmt.sql, *stmt.args(params))
+            except BaseException:
+                await tx.rollback()
+                raise
+            await tx.commit()
+            return True
+
+    async def close(self) -> None:
+        pool, creating = self._pool, self._creating
+        self._pool = self._creating = None
+        if pool is None and creating is not None and creating.done() and not creating.cancelled():
+            pool = None if creating.exception() else creating.result()
+        if pool is not None:
+            await pool.close()
+
+
+# --- SQLite ---------------------------------------------------------------------------------
+
+
+class SqliteHotPath:
+    #: A reader waits this long for a lock before handing the read to the writer thread
+    #: (only WAL recovery or a truncating checkpoint make a WAL reader wait at all).
+    READ_BUSY_MS = 50
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._reader: sqlite3.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._dialect = pysqlite_dialect()
+
+    def compile(self, stmt: ClauseElement) -> Statement:
+        return Statement(stmt, self._dialect)
+
+    def _read_connection(self) -> sqlite3.Connection:
+        if self._reader is None:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout={self.READ_BUSY_MS}")
+            conn.execute("PRAGMA query_only=ON")
+            self._reader = conn
+        return self._reader
+
+    def _write_connection(self) -> sqlite3.Connection:
+        # Only ever called on the writer thread.
+        if self._writer is None:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            for pragma in ("busy_timeout=10000", "synchronous=NORMAL", "foreign_keys=ON"):
+                conn.execute(f"PRAGMA {pragma}")
+            self._writer = conn
+        return self._writer
+
+    async def _on_writer(self, fn: Any) -> Any:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="hubauth-sqlite-writer")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(self._write_connection()))
+
+    async def fetch_one(self, stmt: Statement, params: Mapping[str, Any]) -> Row | None:
+        args = stmt.args(params)
+        try:
+            return self._read_connection().execute(stmt.sql, args).fetchone()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        # Rare: wait on the writer thread rather than in the event loop.
+        return await self._on_writer(lambda conn: conn.execute(stmt.sql, args).fetchone())
+
+    async def transaction(self, guard: Step | None, steps: Sequence[Step]) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            # IMMEDIATE takes the write lock up front, so the guard's row count is final.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if guard is not None:
+                    cursor = conn.execute(guard[0].sql, guard[0].args(guard[1]))
+                    if cursor.rowcount != 1:
+                        conn.execute("ROLLBACK")
+                        return False
+                for stmt, params in steps:
+                    conn.execute(stmt.sql, stmt.args(params))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return True
+
+        return bool(await self._on_writer(work))
+
+    async def close(self) -> None:
+        if self._executor is not None:
+
+            def close_writer(conn: sqlite3.Connection) -> None:
+                conn.close()
+                self._writer = None
+
+            if self._writer is not None:
+                await self._on_writer(close_writer)
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+
+def hot_path_for(url: URL, pool_size: int) -> HotPath:
+    if url.get_backend_name() == "sqlite":
+        assert url.database is not None
+        return SqliteHotPath(url.database)
+    return PostgresHotPath(url, pool_size)
