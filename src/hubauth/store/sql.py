@@ -58,6 +58,10 @@ _DRIVER_LOSS = (
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.TooManyConnectionsError,
+    # A connection whose server vanished mid-statement is left in a state asyncpg refuses to
+    # reuse ("cannot switch to state ...; another operation is in progress"): still an outage,
+    # seen in tests/faults when PostgreSQL stops during a burst of grants.
+    asyncpg.InternalClientError,
 )
 
 P = ParamSpec("P")
