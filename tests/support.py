@@ -17,13 +17,13 @@ from typing import Any
 
 import asyncpg
 import httpx
-from argon2 import PasswordHasher
 from json_structure import InstanceValidator
 
 from hubauth import contracts
-from hubauth.core import authorization, tokens
+from hubauth.core import authorization
 from hubauth.core.context import Context
 from hubauth.core.models import RefreshPolicy
+from hubauth.testing.seeding import CHEAP_PASSWORDS, seed_install
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
@@ -32,14 +32,8 @@ PG_ADMIN_URL = os.environ.get(
 TEST_KEY = "k" * 16 + secrets.token_hex(16)
 
 
-# Real argon2id hashes (the server verifies them with its normal code), but with the cheapest
-# parameters: the server's defaults cost ~0.1-0.8 s per hash here, which dominated seeding.
-# argon2 hashes carry their parameters, so verification needs no special case.
-_CHEAP_ARGON2 = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-def hash_password(password: str) -> str:
-    return _CHEAP_ARGON2.hash(password)
+# Real argon2id hashes at the cheapest parameters (see hubauth.testing.seeding).
+hash_password = CHEAP_PASSWORDS.hash
 
 
 class ContractViolation(AssertionError):
@@ -118,34 +112,22 @@ async def seed(
     redirect_uri: str = "https://app.example.test/callback",
 ) -> Seed:
     """An app, a hub and a user of their own for one test (unique values, no clashes)."""
-    tag = secrets.token_hex(4)
-    secret = tokens.new_client_secret()
-    password = "pw-" + secrets.token_hex(6)
-    now = ctx.now_ms()
-    app = await ctx.store.create_app(
-        client_id=tokens.new_client_id(),
-        client_secret_hash=ctx.hasher.hash(secret),
-        name=f"Test app {tag}",
+    made = await seed_install(
+        ctx,
         redirect_uris=[redirect_uri, "http://localhost:8765/cb"],
         scopes=scopes,
         optional_scopes=optional_scopes,
         refresh_policy=refresh_policy,
-        now_ms=now,
     )
-    hub = await ctx.store.create_hub(f"{tag}.example.test", now_ms=now)
-    user = await ctx.store.create_user(
-        f"user-{tag}@example.test", hash_password(password), now_ms=now
-    )
-    await ctx.store.add_hub_member(hub.hub_id, user.user_id)
     return Seed(
-        app_id=app.app_id,
-        client_id=app.client_id,
-        client_secret=secret,
-        hub_id=hub.hub_id,
-        hub_domain=hub.hub_domain,
-        user_id=user.user_id,
-        email=user.email,
-        password=password,
+        app_id=made.app_id,
+        client_id=made.client_id,
+        client_secret=made.client_secret,
+        hub_id=made.hub_id,
+        hub_domain=made.hub_domain,
+        user_id=made.user_id,
+        email=made.email,
+        password=made.password,
         redirect_uri=redirect_uri,
         scopes=scopes,
         optional_scopes=optional_scopes,

@@ -31,12 +31,11 @@ from typing import Any, Protocol, Self, TypeVar
 
 import httpx
 import uvicorn
-from argon2 import PasswordHasher
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from starlette.middleware import Middleware
 
 from hubauth.config import Settings
-from hubauth.core import authorization, tokens
+from hubauth.core import authorization
 from hubauth.core.audit import null_audit
 from hubauth.core.clock import OffsetClock
 from hubauth.core.context import Context
@@ -45,6 +44,7 @@ from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
 from hubauth.store.sql import SqlStore, create_engine
 from hubauth.testing.faults import FaultMiddleware, Faults, Traffic
+from hubauth.testing.seeding import SeededInstall, seed_install
 from hubauth.web.app import create_app
 from hubauth.web.responses import ContractCheck
 
@@ -52,9 +52,6 @@ T = TypeVar("T")
 
 START_TIMEOUT_S = 30.0
 
-#: argon2id at its cheapest: the seeded user's throw-away password must not cost half a second
-#: per server start. Verification reads the parameters from the hash, so sign-in still works.
-_CHEAP_PASSWORDS = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 CALL_TIMEOUT_S = 30.0
 
 
@@ -126,18 +123,6 @@ class _IsolatedSettings(Settings):
         return (init_settings,)
 
 
-@dataclass(frozen=True)
-class _Seed:
-    app_id: int
-    client_id: str
-    client_secret: str
-    hub_id: int
-    hub_domain: str
-    user_id: int
-    email: str
-    password: str
-
-
 class HubAuthServer:
     """One running server. Use as a context manager, or :meth:`start` / :meth:`stop`."""
 
@@ -164,7 +149,7 @@ class HubAuthServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._uvicorn: uvicorn.Server | None = None
         self._ctx: Context | None = None
-        self._seed: _Seed | None = None
+        self._seed: SeededInstall | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
 
@@ -276,36 +261,13 @@ class HubAuthServer:
         finally:
             await store.close()
 
-    async def _seed_install(self, ctx: Context) -> _Seed:
-        """One app, one hub, one user who is a member of it (like ``tests/support.seed``)."""
-        tag = secrets.token_hex(4)
-        secret = tokens.new_client_secret()
-        password = "pw-" + secrets.token_hex(8)
-        now = ctx.now_ms()
-        app = await ctx.store.create_app(
-            client_id=tokens.new_client_id(),
-            client_secret_hash=ctx.hasher.hash(secret),
-            name=f"Test app {tag}",
+    async def _seed_install(self, ctx: Context) -> SeededInstall:
+        return await seed_install(
+            ctx,
             redirect_uris=[self.config.redirect_uri],
             scopes=self.config.scopes,
             optional_scopes=self.config.optional_scopes,
             refresh_policy=RefreshPolicy(self.config.refresh_policy),
-            now_ms=now,
-        )
-        hub = await ctx.store.create_hub(f"{tag}.example.test", now_ms=now)
-        user = await ctx.store.create_user(
-            f"user-{tag}@example.test", _CHEAP_PASSWORDS.hash(password), now_ms=now
-        )
-        await ctx.store.add_hub_member(hub.hub_id, user.user_id)
-        return _Seed(
-            app_id=app.app_id,
-            client_id=app.client_id,
-            client_secret=secret,
-            hub_id=hub.hub_id,
-            hub_domain=hub.hub_domain,
-            user_id=user.user_id,
-            email=user.email,
-            password=password,
         )
 
     # --- what a test reads --------------------------------------------------------------------
@@ -323,7 +285,7 @@ class HubAuthServer:
     def token_url(self) -> str:
         return f"{self.base_url}/oauth/v1/token"
 
-    def _seeded(self) -> _Seed:
+    def _seeded(self) -> SeededInstall:
         assert self._seed is not None, "server not started"
         return self._seed
 
