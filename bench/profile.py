@@ -24,7 +24,16 @@ from bench.runner import MODES, Run
 from bench.scenarios import BY_NAME, hubauth_request
 
 #: Samples only while the worker holds the GIL: Python CPU time, not waiting.
-PY_SPY = ("py-spy", "record", "--format", "raw", "--rate", "500", "--nonblocking", "--gil")
+PY_SPY = (
+    str(Path(sys.executable).with_name("py-spy")),
+    "record",
+    "--format",
+    "raw",
+    "--rate",
+    "500",
+    "--nonblocking",
+    "--gil",
+)
 
 
 def top(collapsed: Path, n: int = 25) -> str:

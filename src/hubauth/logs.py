@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import UTC, datetime
+import time
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -17,23 +18,96 @@ _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime
 
 
 class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
+    """One JSON object per record: ts, level, logger, msg, then every ``extra`` field.
+
+    Formats one line per request on the hot path, so the timestamp's seconds part is cached
+    (``time.strftime`` once a second instead of a ``datetime`` per record)."""
+
+    _second: tuple[int, str] = (-1, "")
+
+    def _timestamp(self, created: float) -> str:
+        second = int(created)
+        cached, prefix = self._second
+        if cached != second:
+            prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = (second, prefix)  # one assignment: safe if handlers share us
+        return f"{prefix}.{int((created - second) * 1000):03d}+00:00"
+
+    def render(
+        self, name: str, level: int, msg: str, extra: Mapping[str, object], created: float
+    ) -> str:
+        """The line :meth:`format` would produce for such a record, without the record."""
         entry: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
+            "ts": self._timestamp(created),
+            "level": logging.getLevelName(level).lower(),
+            "logger": name,
+            "msg": msg,
+            **extra,
         }
-        for key, value in record.__dict__.items():
-            if key not in _RESERVED and not key.startswith("_"):
-                entry[key] = value
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = record.__dict__
+        extra = {k: fields[k] for k in sorted(fields.keys() - _RESERVED) if not k.startswith("_")}
+        if record.exc_info:
+            extra["exc"] = self.formatException(record.exc_info)
+        return self.render(record.name, record.levelno, record.getMessage(), extra, record.created)
+
+
+class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """hubauth's handler (``configure_logging``): one line per record, flushed at once, so a
+    crash loses nothing already logged. :func:`log_event` hands it pre-rendered lines."""
+
+    def write_line(self, line: str) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self.stream.write(line + self.terminator)
+            self.flush()
+
+
+def _direct_handlers(logger: logging.Logger, level: int) -> list[LineHandler] | None:
+    """The handlers a record would reach if every one is a :class:`LineHandler` with a JSON
+    formatter, no filters and a low enough level; otherwise None (use the logging machinery)."""
+    found: list[LineHandler] = []
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return None
+        for handler in current.handlers:
+            if not (
+                type(handler) is LineHandler
+                and isinstance(handler.formatter, JsonFormatter)
+                and not handler.filters
+            ):
+                return None
+            if level >= handler.level:
+                found.append(handler)
+        current = current.parent if current.propagate else None
+    return found
+
+
+def log_event(logger: logging.Logger, level: int, msg: str, extra: Mapping[str, object]) -> None:
+    """``logger.log(level, msg, extra=extra)``, cheaply: this runs once per request.
+
+    ``Logger.log`` walks the stack for the caller's file and line (no hubauth format prints
+    them) and builds a ``LogRecord``; when only hubauth's own JSON handlers would see the
+    record, the line is rendered and written directly instead. Anything else on the way
+    (filters, other handlers such as pytest's ``caplog``) gets a real record, minus the walk.
+    """
+    if not logger.isEnabledFor(level):
+        return
+    handlers = _direct_handlers(logger, level)
+    if handlers is None:
+        logger.handle(logger.makeRecord(logger.name, level, "", 0, msg, None, None, None, extra))
+        return
+    created = time.time()
+    for handler in handlers:
+        formatter = handler.formatter
+        assert isinstance(formatter, JsonFormatter)
+        handler.write_line(formatter.render(logger.name, level, msg, extra, created))
 
 
 def configure_logging(level: str = "info", fmt: str = "json") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = LineHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

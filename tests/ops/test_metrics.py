@@ -133,3 +133,17 @@ def test_metrics_are_summed_across_worker_processes(
                      status="200") == 30  # fmt: skip
     writers = {p.name.rsplit("_", 1)[-1] for p in metrics_dir.glob("counter_*.db")}
     assert len(writers) >= 2, f"only one worker process wrote metrics: {writers}"
+
+
+async def test_methods_outside_http_standard_share_one_label_so_series_stay_bounded(
+    ops_client: httpx.AsyncClient,
+) -> None:
+    for method in ("BREW", "PROPFIND", "X" * 40):
+        await ops_client.request(method, "/oauth/v1/token")
+    text = await scrape(ops_client)
+    route = "/oauth/v1/token"
+    assert value(text, "hubauth_http_requests_total", method="other", route=route, status="405")
+    assert (
+        value(text, "hubauth_http_requests_total", method="other", route=route, status="405") == 3
+    )
+    assert "BREW" not in text and "PROPFIND" not in text

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from hubauth.logs import log_event
+
 _log = logging.getLogger("hubauth.audit")
 
 
@@ -18,7 +20,7 @@ class AuditSink(Protocol):
 
 def log_audit(event: str, /, **fields: object) -> None:
     """The default sink: one log record per event, fields attached for the JSON formatter."""
-    _log.info(event, extra={"audit": {"event": event, **fields}})
+    log_event(_log, logging.INFO, event, {"audit": {"event": event, **fields}})
 
 
 def null_audit(event: str, /, **fields: object) -> None:

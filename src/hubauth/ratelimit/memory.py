@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hubauth.core.clock import Clock
 from hubauth.ratelimit import window
-from hubauth.ratelimit.base import Limit, Verdict, subject_key
+from hubauth.ratelimit.base import Limit, Verdict
 
 
 class MemoryLimiter:
@@ -22,13 +22,16 @@ class MemoryLimiter:
     def __init__(self, clock: Clock, max_keys: int = 100_000) -> None:
         self._clock = clock
         self._max_keys = max_keys
-        # key -> (window index, count in that window, count in the window before)
-        self._counts: dict[str, tuple[int, int, int]] = {}
+        # (group, subject) -> (window index, count in that window, count in the window before).
+        # Subjects are kept as given (no digest as in Redis): they never leave the process and
+        # the middleware truncates them.
+        self._counts: dict[tuple[str, str], tuple[int, int, int]] = {}
+        self._clean: dict[Limit, Verdict] = {}
 
     def __len__(self) -> int:
         return len(self._counts)
 
-    def _read(self, key: str, index: int) -> tuple[int, int]:
+    def _read(self, key: tuple[str, str], index: int) -> tuple[int, int]:
         entry = self._counts.get(key)
         if entry is None:
             return 0, 0
@@ -51,15 +54,22 @@ class MemoryLimiter:
         )
 
     async def peek(self, subject: str, limit: Limit) -> Verdict:
+        key = (limit.group, subject)
+        if key not in self._counts:
+            # Every request to an OAuth route peeks; nearly all subjects have no failures.
+            clean = self._clean.get(limit)
+            if clean is None:
+                clean = self._clean[limit] = Verdict(True, 0, 0, limit)
+            return clean
         now = self._clock.now_ms()
         index = window.window_index(now, limit.window_ms)
-        current, previous = self._read(subject_key(limit.group, subject), index)
+        current, previous = self._read(key, index)
         return self._verdict(current, previous, now, limit)
 
     async def hit(self, subject: str, limit: Limit) -> Verdict:
         now = self._clock.now_ms()
         index = window.window_index(now, limit.window_ms)
-        key = subject_key(limit.group, subject)
+        key = (limit.group, subject)
         current, previous = self._read(key, index)
         current += 1
         self._counts.pop(key, None)  # re-insert at the end: dict order = recency

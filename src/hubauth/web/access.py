@@ -13,6 +13,7 @@ balancer polling every few seconds would otherwise drown the log.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -21,6 +22,7 @@ from typing import Any
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hubauth.logs import log_event
 from hubauth.web.metrics import UNMATCHED_ROUTE, Metrics
 
 _log = logging.getLogger("hubauth.access")
@@ -29,6 +31,7 @@ QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 _MAX_FORWARDED = 200
 
 
+@functools.lru_cache(maxsize=512)  # one entry per route (and mount prefix): a bounded set
 def template_of(path: str) -> str:
     """``/a/{token:path}`` → ``/a/{token}`` (the form OpenAPI and the labels use)."""
     return _CONVERTOR.sub(r"{\1}", path)
@@ -89,8 +92,9 @@ class AccessMiddleware:
         level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
         if not _log.isEnabledFor(level):
             return
+        method = scope["method"]
         event: dict[str, Any] = {
-            "method": scope["method"],
+            "method": method,
             "route": route,
             "status": status,
             "duration_ms": round(seconds * 1000, 2),
@@ -104,7 +108,7 @@ class AccessMiddleware:
         ctx = getattr(state, "ctx", None)
         if isinstance(token, str) and ctx is not None:
             event["token_fp"] = ctx.hasher.fingerprint(token)
-        _log.log(level, "%s %s %d", scope["method"], route, status, extra={"access": event})
+        log_event(_log, level, f"{method} {route} {status}", {"access": event})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

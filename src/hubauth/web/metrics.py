@@ -38,6 +38,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ROUTE = "<unmatched>"
 #: Seconds; from a cache-hit metadata read (~1 ms) to a slow PostgreSQL write under load.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _LABEL_VALUE = re.compile(r"[a-z0-9_]{1,40}")
 
 
@@ -105,13 +106,23 @@ class Metrics:
         self.audit_events = Counter(
             "hubauth_audit_events", "Audit events, by event name", ["event"], registry=r
         )
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     # --- requests -----------------------------------------------------------------------------
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        labels = (method, route, str(status))
-        self.requests.labels(*labels).inc()
-        self.latency.labels(*labels).observe(seconds)
+        if method not in HTTP_METHODS:
+            method = "other"  # clients choose the method token: it must not grow the series
+        key = (method, route, status)
+        children = self._request_children.get(key)
+        if children is None:
+            # Resolving label values is the costly part of an observation; the label sets are
+            # few and bounded (methods x route templates x statuses), so each is resolved once.
+            labels = (method, route, str(status))
+            children = (self.requests.labels(*labels), self.latency.labels(*labels))
+            self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     # --- domain events ------------------------------------------------------------------------
 

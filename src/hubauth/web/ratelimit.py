@@ -68,8 +68,11 @@ class RateLimitMiddleware:
         if client_id:
             charged.append((client_id, self.client_limit))
 
-        verdicts = [await self.limiter.peek(subject, limit) for subject, limit in charged]
-        blocked = [v for v in verdicts if not v.allowed]
+        blocked = []
+        for subject, limit in charged:
+            verdict = await self.limiter.peek(subject, limit)
+            if not verdict.allowed:
+                blocked.append(verdict)
         if blocked:
             worst = max(blocked, key=lambda v: v.retry_after_s)
             ctx = getattr(scope["app"].state, "ctx", None) if "app" in scope else None
@@ -99,16 +102,20 @@ class RateLimitMiddleware:
     async def _peek_client_id(self, scope: Scope, receive: Receive) -> tuple[Receive, str | None]:
         """The client_id the request names, reading (and replaying) at most a form body's
         worth of bytes; oversized or non-form bodies are left for the route to refuse."""
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        basic = headers.get("authorization", "")
-        if basic[:6].lower() == "basic ":
+        authorization = content_type = b""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+            elif name == b"content-type":
+                content_type = value
+        if authorization[:6].lower() == b"basic ":
             try:
                 creds = with_basic_credentials(Request(scope), {})
                 return receive, creds["client_id"][:_MAX_CLIENT_ID] or None
             except TokenError:  # malformed: the route answers 400; charge the address only
                 return receive, None
-        content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if scope["method"] != "POST" or content_type != "application/x-www-form-urlencoded":
+        media_type = content_type.split(b";", 1)[0].strip().lower()
+        if scope["method"] != "POST" or media_type != b"application/x-www-form-urlencoded":
             return receive, None
         buffered: list[Message] = []
         size = 0

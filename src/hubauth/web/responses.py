@@ -22,6 +22,20 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
+_NO_STORE_RAW = [
+    (b"content-type", JSONResponse.media_type.encode()),
+    *((k.lower().encode(), v.encode()) for k, v in NO_STORE.items()),
+]
+
+
+class _NoStoreJSONResponse(JSONResponse):
+    """The common case (no extra headers), with the header list built once rather than per
+    response: the OAuth API answers every request this way."""
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        self.raw_headers = [(b"content-length", str(len(self.body)).encode()), *_NO_STORE_RAW]
+
+
 def json_response(
     request_app_state: Any,
     contract: str,
@@ -29,11 +43,11 @@ def json_response(
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    """Render ``body``; in strict mode first check it against its contract."""
+    """Render ``body`` with the no-store headers; in strict mode first check it against its
+    contract."""
     check: ContractCheck | None = getattr(request_app_state, "contract_check", None)
     if check is not None:
         check(contract, body)
-    merged = dict(NO_STORE)
-    if headers:
-        merged.update(headers)
-    return JSONResponse(body, status_code=status_code, headers=merged)
+    if not headers:
+        return _NoStoreJSONResponse(body, status_code=status_code)
+    return JSONResponse(body, status_code=status_code, headers={**NO_STORE, **headers})

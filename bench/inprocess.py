@@ -1,0 +1,256 @@
+"""Per-request cost of each layer, in process: ``python -m bench.inprocess [--requests N]``.
+
+Calls the ASGI app directly (no server, no sockets, no load generator) with one refresh-token
+lookup and one refresh grant, N times each (a quarter as many grants), on a migrated SQLite
+file, and prints microseconds per request for the app as shipped and with each per-request
+layer switched off (the access log, the rate limiter), then as shipped again (the spread
+between the two "shipped" rows is this run's noise), and a bare Starlette route returning the
+same bodies: the in-process counterpart of the served ceiling. Ratios are against that bare
+route, measured in the same run. ``--profile [CONFIGURATION]`` adds a cProfile of the lookups.
+
+Grants here are one at a time, so their figure is mostly the wait for the SQLite writer
+thread, not CPU. This is the tool for "what does one layer cost?"; ``python -m bench`` is the
+one for throughput and latency under load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import logging
+import pstats
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hubauth.config import load_settings
+from hubauth.core import authorization
+from hubauth.core.clock import SystemClock
+from hubauth.core.context import Context
+from hubauth.core.token_endpoint import token_request
+from hubauth.core.tokens import TokenHasher
+from hubauth.logs import configure_logging
+from hubauth.store import migrate
+from hubauth.store.sql import SqlStore
+from hubauth.testing.seeding import seed_install
+from hubauth.web.app import create_app
+
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+REDIRECT = "https://bench.example.test/callback"
+
+
+def _scope(method: str, path: str, body: bytes) -> dict[str, Any]:
+    headers = [(b"host", b"bench"), (b"user-agent", b"bench")]
+    if body:
+        headers += [
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8080),
+    }
+
+
+async def _call(app: ASGIApp, method: str, path: str, body: bytes = b"") -> int:
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(_scope(method, path, body), receive, send)
+    return status
+
+
+async def _time(app: ASGIApp, method: str, path: str, body: bytes, n: int) -> float:
+    for _ in range(min(n, 200)):  # warm caches and compiled paths
+        assert await _call(app, method, path, body) == 200
+    started = time.perf_counter()
+    for _ in range(n):
+        await _call(app, method, path, body)
+    return (time.perf_counter() - started) / n * 1e6
+
+
+def _bare(get_body: bytes, post_body: bytes) -> Starlette:
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    media = "application/json;charset=utf-8"
+
+    async def lookup(request: Request) -> Response:
+        return Response(get_body, media_type=media, headers=headers)
+
+    async def form(request: Request) -> Response:
+        await request.body()
+        return Response(post_body, media_type=media, headers=headers)
+
+    return Starlette(
+        routes=[
+            Route("/oauth/v1/refresh-tokens/{token:path}", lookup, methods=["GET"]),
+            Route("/oauth/v1/token", form, methods=["POST"]),
+        ]
+    )
+
+
+async def run(n: int, profile: str | None, workdir: Path) -> None:
+    url = f"sqlite:///{workdir / 'inprocess.db'}"
+    log_path = workdir / "server.log"
+    store = SqlStore.from_url(url)
+    await migrate.upgrade(store.engine)
+    base = {"database_url": url, "secret_key": "k" * 64}
+    settings = load_settings(**base)
+    ctx = Context(
+        store=store,
+        clock=SystemClock(),
+        hasher=TokenHasher(settings.server_key()),
+        policy=settings.policy(),
+    )
+    seeded = await seed_install(ctx, redirect_uris=[REDIRECT], scopes=["oauth"])
+    code = await authorization.approve_directly(
+        ctx,
+        client_id=seeded.client_id,
+        hub_id=seeded.hub_id,
+        user_id=seeded.user_id,
+        redirect_uri=REDIRECT,
+        scope="oauth",
+        optional_scope="",
+        accepted_optional=(),
+        code_challenge=None,
+    )
+    issued = await token_request(
+        ctx,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "client_id": seeded.client_id,
+            "client_secret": seeded.client_secret,
+        },
+    )
+    refresh = issued.refresh_token
+    lookup_path = f"/oauth/v1/refresh-tokens/{refresh}"
+    grant_body = (
+        f"grant_type=refresh_token&refresh_token={refresh}"
+        f"&client_id={seeded.client_id}&client_secret={seeded.client_secret}"
+    ).encode()
+
+    # The server's logging as `hubauth serve` sets it up, into a file instead of stderr.
+    configure_logging("info", "json")
+    handler = logging.getLogger("hubauth").handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(log_path.open("a"))  # type: ignore[arg-type]
+
+    variants = {
+        "shipped": {},
+        "no access log": {"log_level": "warning"},
+        "no rate limit": {"rate_limit_enabled": False},
+        "neither": {"log_level": "warning", "rate_limit_enabled": False},
+        "shipped (again)": {},
+    }
+    rows: list[tuple[str, float, float]] = []
+    get_body = post_body = b"{}"
+    for name, overrides in variants.items():
+        s = load_settings(**base, **overrides)
+        logging.getLogger("hubauth").setLevel(s.log_level.upper())
+        app = create_app(s, store=store)
+        async with app.router.lifespan_context(app):
+            if name == "shipped":
+                get_body, post_body = await _bodies(app, lookup_path, grant_body)
+            lookup = await _time(app, "GET", lookup_path, b"", n)
+            grant = await _time(app, "POST", "/oauth/v1/token", grant_body, n // 4)
+            rows.append((name, lookup, grant))
+            if profile == name:
+                await _profile(app, lookup_path, n)
+    bare = _bare(get_body, post_body)
+    rows.append(
+        (
+            "bare route",
+            await _time(bare, "GET", lookup_path, b"", n),
+            await _time(bare, "POST", "/oauth/v1/token", grant_body, n // 4),
+        )
+    )
+    await store.close()
+    bare_lookup, bare_grant = rows[-1][1], rows[-1][2]
+    print(f"{'configuration':<16} {'lookup us':>10} {'x bare':>7} {'grant us':>10} {'x bare':>7}")
+    for name, lookup, grant in rows:
+        print(
+            f"{name:<16} {lookup:10.1f} {lookup / bare_lookup:7.2f} "
+            f"{grant:10.1f} {grant / bare_grant:7.2f}"
+        )
+
+
+async def _bodies(app: ASGIApp, lookup_path: str, grant_body: bytes) -> tuple[bytes, bytes]:
+    captured: list[bytes] = []
+
+    async def capture(method: str, path: str, body: bytes) -> None:
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await app(_scope(method, path, body), receive, send)
+        captured.append(b"".join(chunks))
+
+    await capture("GET", lookup_path, b"")
+    await capture("POST", "/oauth/v1/token", grant_body)
+    orjson.loads(captured[0])
+    return captured[0], captured[1]
+
+
+async def _profile(app: ASGIApp, lookup_path: str, n: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        await _call(app, "GET", lookup_path)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
+    print(out.getvalue())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.inprocess")
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="shipped",
+        metavar="CONFIGURATION",
+        help="cProfile the lookups of one configuration (default: shipped)",
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hubauth-inprocess-") as tmp:
+        asyncio.run(run(args.requests, args.profile, Path(tmp)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The per-request plumbing made cheap for speed (docs/performance.md) still does its job:
+request ids stay unique, the direct log path writes what the logging machinery would, and
+the served app takes its start-up heap out of the garbage collector's way."""
+
+from __future__ import annotations
+
+import gc
+import io
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+
+import orjson
+import pytest
+
+from hubauth.config import Settings
+from hubauth.logs import JsonFormatter, LineHandler, log_event
+from hubauth.store.sql import SqlStore
+from hubauth.web.app import create_app
+from hubauth.web.middleware import new_request_id
+
+
+def test_request_ids_are_unique_rfc_9562_version_8_uuids() -> None:
+    ids = [new_request_id() for _ in range(10_000)]
+    assert len(set(ids)) == len(ids)
+    parsed = uuid.UUID(ids[0])
+    assert parsed.version == 8 and parsed.variant == uuid.RFC_4122
+    assert str(parsed) == ids[0]
+
+
+def test_a_forked_worker_draws_its_own_request_id_prefix() -> None:
+    parent = new_request_id()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report one id and leave without running pytest's teardown
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 100).decode()
+    os.close(read)
+    assert child[:24] != parent[:24]
+
+
+@pytest.fixture
+def isolated_logger() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    logger = logging.getLogger("hubauth_test_direct_path")
+    out = io.StringIO()
+    handler = LineHandler(out)
+    handler.setFormatter(JsonFormatter())
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    yield logger, out
+    logger.handlers.clear()
+    logger.filters.clear()
+
+
+def _without_ts(line: str) -> dict[str, object]:
+    entry = orjson.loads(line)
+    assert entry.pop("ts").endswith("+00:00")
+    return entry
+
+
+def test_the_direct_log_path_writes_the_line_the_record_path_would(
+    isolated_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, out = isolated_logger
+    extra = {"access": {"route": "/oauth/v1/token", "status": 200}}
+    log_event(logger, logging.INFO, "POST /oauth/v1/token 200", extra)
+    record = logger.makeRecord(
+        logger.name, logging.INFO, "", 0, "POST /oauth/v1/token 200", None, None, None, extra
+    )
+    handler = logger.handlers[0]
+    assert _without_ts(out.getvalue()) == _without_ts(handler.format(record))
+    assert out.getvalue().count("\n") == 1
+
+
+def test_a_filter_on_the_way_gets_a_real_record(
+    isolated_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, out = isolated_logger
+    seen: list[logging.LogRecord] = []
+    logger.addFilter(lambda record: seen.append(record) or record.msg != "drop me")
+    log_event(logger, logging.INFO, "drop me", {"audit": {"event": "x"}})
+    log_event(logger, logging.INFO, "keep me", {"audit": {"event": "y"}})
+    assert [r.audit["event"] for r in seen] == ["x", "y"]  # type: ignore[attr-defined]
+    assert [orjson.loads(line)["msg"] for line in out.getvalue().splitlines()] == ["keep me"]
+
+
+def test_below_the_level_nothing_is_rendered(
+    isolated_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, out = isolated_logger
+    log_event(logger, logging.DEBUG, "quiet", {"access": {"route": "/healthz"}})
+    assert out.getvalue() == ""
+
+
+async def test_the_served_app_freezes_its_start_up_heap(
+    settings: Settings, store: SqlStore
+) -> None:
+    app = create_app(settings, store=store, freeze_heap=True)
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
