@@ -1,16 +1,17 @@
 """Per-request cost of each layer, in process: ``python -m bench.inprocess [--requests N]``.
 
-Calls the ASGI app directly (no server, no sockets, no load generator) with one refresh-token
-lookup and one refresh grant, N times each (a quarter as many grants), on a migrated SQLite
-file, and prints microseconds per request for the app as shipped and with each per-request
-layer switched off (the access log, the rate limiter), then as shipped again (the spread
-between the two "shipped" rows is this run's noise), and a bare Starlette route returning the
-same bodies: the in-process counterpart of the served ceiling. Ratios are against that bare
-route, measured in the same run. ``--profile [CONFIGURATION]`` adds a cProfile of the lookups.
+Calls the ASGI app directly (no server, no sockets, no load generator) with a refresh-token
+lookup, an access-token lookup and a refresh grant, N times each (a quarter as many grants),
+on a migrated SQLite file (or ``--database URL``), and prints microseconds per request for
+the app as shipped and with each per-request layer switched off (the access log, the rate
+limiter), then as shipped again (the spread between the two "shipped" rows is this run's
+noise), and a bare Starlette route returning the same bodies: the in-process counterpart of
+the served ceiling. Ratios are against that bare route, measured in the same run.
+``--profile [CONFIGURATION]`` adds a cProfile of the refresh-token lookups.
 
-Grants here are one at a time, so their figure is mostly the wait for the SQLite writer
-thread, not CPU. This is the tool for "what does one layer cost?"; ``python -m bench`` is the
-one for throughput and latency under load.
+Grants here are one at a time, so their figure is mostly the wait for the database (the
+SQLite writer thread, a PostgreSQL round trip), not CPU. This is the tool for "what does one
+layer cost?"; ``python -m bench`` is the one for throughput and latency under load.
 """
 
 from __future__ import annotations
@@ -116,8 +117,8 @@ def _bare(get_body: bytes, post_body: bytes) -> Starlette:
     )
 
 
-async def run(n: int, profile: str | None, workdir: Path) -> None:
-    url = f"sqlite:///{workdir / 'inprocess.db'}"
+async def run(n: int, profile: str | None, workdir: Path, url: str | None) -> None:
+    url = url or f"sqlite:///{workdir / 'inprocess.db'}"
     log_path = workdir / "server.log"
     store = SqlStore.from_url(url)
     await migrate.upgrade(store.engine)
@@ -153,6 +154,7 @@ async def run(n: int, profile: str | None, workdir: Path) -> None:
     )
     refresh = issued.refresh_token
     lookup_path = f"/oauth/v1/refresh-tokens/{refresh}"
+    access_path = f"/oauth/v1/access-tokens/{issued.access_token}"
     grant_body = (
         f"grant_type=refresh_token&refresh_token={refresh}"
         f"&client_id={seeded.client_id}&client_secret={seeded.client_secret}"
@@ -171,7 +173,7 @@ async def run(n: int, profile: str | None, workdir: Path) -> None:
         "neither": {"log_level": "warning", "rate_limit_enabled": False},
         "shipped (again)": {},
     }
-    rows: list[tuple[str, float, float]] = []
+    rows: list[tuple[str, float, float, float]] = []
     get_body = post_body = b"{}"
     for name, overrides in variants.items():
         s = load_settings(**base, **overrides)
@@ -180,26 +182,35 @@ async def run(n: int, profile: str | None, workdir: Path) -> None:
         async with app.router.lifespan_context(app):
             if name == "shipped":
                 get_body, post_body = await _bodies(app, lookup_path, grant_body)
-            lookup = await _time(app, "GET", lookup_path, b"", n)
-            grant = await _time(app, "POST", "/oauth/v1/token", grant_body, n // 4)
-            rows.append((name, lookup, grant))
+            rows.append(
+                (
+                    name,
+                    await _time(app, "GET", lookup_path, b"", n),
+                    await _time(app, "GET", access_path, b"", n),
+                    await _time(app, "POST", "/oauth/v1/token", grant_body, n // 4),
+                )
+            )
             if profile == name:
                 await _profile(app, lookup_path, n)
     bare = _bare(get_body, post_body)
+    bare_lookup = await _time(bare, "GET", lookup_path, b"", n)
     rows.append(
         (
             "bare route",
-            await _time(bare, "GET", lookup_path, b"", n),
+            bare_lookup,
+            bare_lookup,
             await _time(bare, "POST", "/oauth/v1/token", grant_body, n // 4),
         )
     )
     await store.close()
-    bare_lookup, bare_grant = rows[-1][1], rows[-1][2]
-    print(f"{'configuration':<16} {'lookup us':>10} {'x bare':>7} {'grant us':>10} {'x bare':>7}")
-    for name, lookup, grant in rows:
+    _, *bare_row = rows[-1]
+    columns = ("refresh lookup", "access lookup", "refresh grant")
+    print(f"{url.split(':', 1)[0]}, microseconds per request (x the bare route)")
+    print(f"{'configuration':<16}" + "".join(f"{c:>22}" for c in columns))
+    for name, *cells in rows:
         print(
-            f"{name:<16} {lookup:10.1f} {lookup / bare_lookup:7.2f} "
-            f"{grant:10.1f} {grant / bare_grant:7.2f}"
+            f"{name:<16}"
+            + "".join(f"{v:13.1f} ({v / b:5.2f})" for v, b in zip(cells, bare_row, strict=True))
         )
 
 
@@ -246,9 +257,15 @@ def main() -> int:
         metavar="CONFIGURATION",
         help="cProfile the lookups of one configuration (default: shipped)",
     )
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="a migrated-or-empty database to use (default: a temporary SQLite file); e.g. "
+        "postgresql://postgres@127.0.0.1/test",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hubauth-inprocess-") as tmp:
-        asyncio.run(run(args.requests, args.profile, Path(tmp)))
+        asyncio.run(run(args.requests, args.profile, Path(tmp), args.database))
     return 0
 
 
