@@ -6,6 +6,7 @@ fingerprints only, and the access log masks the token path segment of the v1 rou
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import time
@@ -55,13 +56,63 @@ class JsonFormatter(logging.Formatter):
 
 
 class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """hubauth's handler (``configure_logging``): one line per record, flushed at once, so a
-    crash loses nothing already logged. :func:`log_event` hands it pre-rendered lines."""
+    """hubauth's handler (``configure_logging``): one line per record, written at once, so a
+    crash loses nothing already logged; :func:`log_event` hands it pre-rendered lines.
 
-    def write_line(self, line: str) -> None:
+    The exception is lines written with ``batch=True`` (the per-request access lines) from a
+    thread running an event loop: they are held for at most :attr:`BATCH_S` and written
+    together, or sooner with the next line that is not batched (so the order of lines never
+    changes). Each write hands the GIL to the server's I/O thread, and winning it back cost
+    more than the rest of the request's logging (docs/performance.md). A hard kill loses at
+    most the last ``BATCH_S`` of access lines; audit lines and everything else are never held.
+    """
+
+    BATCH_S = 0.05
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self._held: list[str] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    def write_line(self, line: str, *, batch: bool = False) -> None:
         with self.lock:  # type: ignore[union-attr]
-            self.stream.write(line + self.terminator)
-            self.flush()
+            if batch:
+                try:
+                    loop = asyncio.get_running_loop()
+                except RuntimeError:
+                    loop = None
+                if loop is not None:
+                    self._held.append(line + self.terminator)
+                    if self._timer is None:
+                        self._timer = loop.call_later(self.BATCH_S, self.flush)
+                    return
+            self._write(line + self.terminator)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        self.write_line(line)
+
+    def _write(self, text: str) -> None:
+        held = self._held
+        if held:
+            text = "".join(held) + text
+            held.clear()
+        self.stream.write(text)
+        self.flush()
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._held:
+                self._write("")
+                return
+            super().flush()
 
 
 def _direct_handlers(logger: logging.Logger, level: int) -> list[LineHandler] | None:
@@ -85,13 +136,21 @@ def _direct_handlers(logger: logging.Logger, level: int) -> list[LineHandler] | 
     return found
 
 
-def log_event(logger: logging.Logger, level: int, msg: str, extra: Mapping[str, object]) -> None:
+def log_event(
+    logger: logging.Logger,
+    level: int,
+    msg: str,
+    extra: Mapping[str, object],
+    *,
+    batch: bool = False,
+) -> None:
     """``logger.log(level, msg, extra=extra)``, cheaply: this runs once per request.
 
     ``Logger.log`` walks the stack for the caller's file and line (no hubauth format prints
     them) and builds a ``LogRecord``; when only hubauth's own JSON handlers would see the
     record, the line is rendered and written directly instead. Anything else on the way
     (filters, other handlers such as pytest's ``caplog``) gets a real record, minus the walk.
+    ``batch`` lets :class:`LineHandler` hold the line briefly (access lines only).
     """
     if not logger.isEnabledFor(level):
         return
@@ -103,7 +162,7 @@ def log_event(logger: logging.Logger, level: int, msg: str, extra: Mapping[str, 
     for handler in handlers:
         formatter = handler.formatter
         assert isinstance(formatter, JsonFormatter)
-        handler.write_line(formatter.render(logger.name, level, msg, extra, created))
+        handler.write_line(formatter.render(logger.name, level, msg, extra, created), batch=batch)
 
 
 def configure_logging(level: str = "info", fmt: str = "json") -> None:

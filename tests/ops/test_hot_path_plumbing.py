@@ -4,10 +4,12 @@ the served app takes its start-up heap out of the garbage collector's way."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import io
 import logging
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 
@@ -15,7 +17,7 @@ import orjson
 import pytest
 
 from hubauth.config import Settings
-from hubauth.logs import JsonFormatter, LineHandler, log_event
+from hubauth.logs import JsonFormatter, LineHandler, _direct_handlers, log_event
 from hubauth.store.sql import SqlStore
 from hubauth.web.app import create_app
 from hubauth.web.middleware import new_request_id
@@ -45,8 +47,13 @@ def test_a_forked_worker_draws_its_own_request_id_prefix() -> None:
 
 @pytest.fixture
 def isolated_logger() -> Iterator[tuple[logging.Logger, io.StringIO]]:
-    logger = logging.getLogger("hubauth_test_direct_path")
+    """A logger with only a :class:`LineHandler` on it, as ``configure_logging`` sets up.
+
+    pytest's log capture attaches its own handlers to loggers when a test phase starts, and a
+    foreign handler (rightly) sends ``log_event`` through the logging machinery: tests call
+    :func:`_only_ours` first."""
     out = io.StringIO()
+    logger = logging.getLogger(f"hubauth_test_direct_path.{secrets.token_hex(4)}")
     handler = LineHandler(out)
     handler.setFormatter(JsonFormatter())
     logger.handlers[:] = [handler]
@@ -55,6 +62,13 @@ def isolated_logger() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     yield logger, out
     logger.handlers.clear()
     logger.filters.clear()
+
+
+def _only_ours(logger: logging.Logger) -> LineHandler:
+    """Drop what pytest attached at the start of the test phase; return our handler."""
+    ours = [h for h in logger.handlers if type(h) is LineHandler]
+    logger.handlers[:] = ours
+    return ours[0]
 
 
 def _without_ts(line: str) -> dict[str, object]:
@@ -67,7 +81,9 @@ def test_the_direct_log_path_writes_the_line_the_record_path_would(
     isolated_logger: tuple[logging.Logger, io.StringIO],
 ) -> None:
     logger, out = isolated_logger
+    _only_ours(logger)
     extra = {"access": {"route": "/oauth/v1/token", "status": 200}}
+    assert _direct_handlers(logger, logging.INFO) == logger.handlers
     log_event(logger, logging.INFO, "POST /oauth/v1/token 200", extra)
     record = logger.makeRecord(
         logger.name, logging.INFO, "", 0, "POST /oauth/v1/token 200", None, None, None, extra
@@ -81,6 +97,7 @@ def test_a_filter_on_the_way_gets_a_real_record(
     isolated_logger: tuple[logging.Logger, io.StringIO],
 ) -> None:
     logger, out = isolated_logger
+    _only_ours(logger)
     seen: list[logging.LogRecord] = []
     logger.addFilter(lambda record: seen.append(record) or record.msg != "drop me")
     log_event(logger, logging.INFO, "drop me", {"audit": {"event": "x"}})
@@ -93,6 +110,7 @@ def test_below_the_level_nothing_is_rendered(
     isolated_logger: tuple[logging.Logger, io.StringIO],
 ) -> None:
     logger, out = isolated_logger
+    _only_ours(logger)
     log_event(logger, logging.DEBUG, "quiet", {"access": {"route": "/healthz"}})
     assert out.getvalue() == ""
 
@@ -106,3 +124,50 @@ async def test_the_served_app_freezes_its_start_up_heap(
             assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+async def test_access_lines_are_held_briefly_then_written_in_order(
+    isolated_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, out = isolated_logger
+    _only_ours(logger)
+    log_event(logger, logging.INFO, "access 1", {"access": {}}, batch=True)
+    log_event(logger, logging.INFO, "access 2", {"access": {}}, batch=True)
+    assert out.getvalue() == ""
+    await asyncio.sleep(LineHandler.BATCH_S * 3)
+    assert _messages(out) == ["access 1", "access 2"]
+
+
+async def test_a_line_that_is_not_batched_writes_the_held_ones_first(
+    isolated_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, out = isolated_logger
+    _only_ours(logger)
+    log_event(logger, logging.INFO, "access", {"access": {}}, batch=True)
+    log_event(logger, logging.INFO, "token_refreshed", {"audit": {}})
+    assert _messages(out) == ["access", "token_refreshed"]
+    logger.warning("through the logging machinery")
+    assert _messages(out)[-1] == "through the logging machinery"
+
+
+async def test_flush_writes_held_lines_at_shutdown(
+    isolated_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, out = isolated_logger
+    _only_ours(logger)
+    log_event(logger, logging.INFO, "last access", {"access": {}}, batch=True)
+    logger.handlers[0].flush()
+    assert _messages(out) == ["last access"]
+
+
+def test_without_an_event_loop_nothing_is_held(
+    isolated_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, out = isolated_logger
+    _only_ours(logger)
+    log_event(logger, logging.INFO, "from a thread", {"access": {}}, batch=True)
+    assert _messages(out) == ["from a thread"]
+
+
+def _messages(out: io.StringIO) -> list[str]:
+    return [orjson.loads(line)["msg"] for line in out.getvalue().splitlines()]

@@ -108,7 +108,7 @@ class AccessMiddleware:
         ctx = getattr(state, "ctx", None)
         if isinstance(token, str) and ctx is not None:
             event["token_fp"] = ctx.hasher.fingerprint(token)
-        log_event(_log, level, f"{method} {route} {status}", {"access": event})
+        log_event(_log, level, f"{method} {route} {status}", {"access": event}, batch=True)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

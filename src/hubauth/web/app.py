@@ -96,6 +96,8 @@ def create_app(
                 await active.close()
                 _log.info("storage closed")
             await limiter.close()
+            for handler in logging.getLogger("hubauth").handlers:
+                handler.flush()  # access lines are held briefly (hubauth.logs.LineHandler)
 
     metrics = Metrics()
     handlers = {
