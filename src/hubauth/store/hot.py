@@ -7,9 +7,10 @@ the driver directly. Profiling under load (docs/performance.md) showed SQLAlchem
 layer costing more than the query itself:
 
 * PostgreSQL: every read was ``BEGIN``/``SELECT``/``ROLLBACK`` (three round trips, the pool's
-  reset on return) plus greenlet and cache-key work. Here an asyncpg pool of the store's own
-  runs reads in autocommit (one round trip, a statement prepared once per connection) and
-  skips the session reset on release: these connections never change session state.
+  reset on return) plus greenlet and cache-key work. Here a small pool of the store's own
+  (``store/pgpool.py``) runs reads in autocommit (one round trip, a statement prepared once
+  per connection) with no session reset on release: these connections never change session
+  state.
 * SQLite (aiosqlite): every statement, cursor and commit was a hop to a thread per connection.
   Here reads run synchronously in the event loop on a per-process read connection: in WAL
   mode a reader never waits for the writer, and a unique-index lookup costs tens of
@@ -32,11 +33,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.dialects.sqlite.pysqlite import dialect as pysqlite_dialect
 from sqlalchemy.engine import URL
 from sqlalchemy.sql import ClauseElement
+
+from hubauth.store.pgpool import LeanPool
 
 Row = Mapping[str, Any]
 _log = logging.getLogger("hubauth.store")
@@ -81,53 +83,21 @@ class HotPath(Protocol):
 ACQUIRE_TIMEOUT_S = 5
 
 
-async def _keep_session(_conn: asyncpg.Connection) -> None:
-    """Pool release without asyncpg's default reset query (an extra round trip): the hot path
-    sets no session state, listens to nothing and takes no advisory locks. An open
-    transaction is still rolled back by asyncpg before this runs."""
-
-
 class PostgresHotPath:
     def __init__(self, url: URL, pool_size: int) -> None:
-        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self._pool_size = pool_size
-        self._pool: asyncpg.Pool | None = None
-        self._creating: asyncio.Task[asyncpg.Pool] | None = None
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._pool = LeanPool(dsn, pool_size, acquire_timeout=ACQUIRE_TIMEOUT_S)
         self._dialect = asyncpg_dialect()
 
     def compile(self, stmt: ClauseElement) -> Statement:
         return Statement(stmt, self._dialect)
 
-    async def _acquire_pool(self) -> asyncpg.Pool:
-        if self._pool is not None:
-            return self._pool
-        if self._creating is None:
-            self._creating = asyncio.ensure_future(
-                asyncpg.create_pool(
-                    self._dsn,
-                    min_size=1,
-                    max_size=self._pool_size,
-                    timeout=5,
-                    command_timeout=10,
-                    reset=_keep_session,
-                )
-            )
-        try:
-            pool = await asyncio.shield(self._creating)
-        except BaseException:
-            self._creating = None
-            raise
-        self._pool = pool
-        return pool
-
     async def fetch_one(self, stmt: Statement, params: Mapping[str, Any]) -> Row | None:
-        pool = self._pool or await self._acquire_pool()
-        async with pool.acquire(timeout=ACQUIRE_TIMEOUT_S) as conn:
+        async with self._pool.connection() as conn:
             return await conn.fetchrow(stmt.sql, *stmt.args(params))
 
     async def transaction(self, guard: Step | None, steps: Sequence[Step]) -> bool:
-        pool = self._pool or await self._acquire_pool()
-        async with pool.acquire(timeout=ACQUIRE_TIMEOUT_S) as conn:
+        async with self._pool.connection() as conn:
             if guard is None and len(steps) == 1:
                 # One statement is atomic on its own: autocommit saves BEGIN and COMMIT.
                 stmt, params = steps[0]
@@ -150,12 +120,7 @@ class PostgresHotPath:
             return True
 
     async def close(self) -> None:
-        pool, creating = self._pool, self._creating
-        self._pool = self._creating = None
-        if pool is None and creating is not None and creating.done() and not creating.cancelled():
-            pool = None if creating.exception() else creating.result()
-        if pool is not None:
-            await pool.close()
+        await self._pool.close()
 
 
 # --- SQLite ---------------------------------------------------------------------------------
