@@ -8,6 +8,7 @@ the same way (:class:`~hubauth.core.errors.TokenNotFound`), so the answer leaks 
 from __future__ import annotations
 
 import base64
+import functools
 
 import orjson
 
@@ -49,13 +50,18 @@ async def live_refresh_token(ctx: Context, token: str) -> RefreshTokenRecord:
     return record
 
 
+@functools.lru_cache(maxsize=1024)  # per distinct scope set; apps have few
+def _scope_bitmap(granted: tuple[str, ...]) -> str:
+    return base64.b64encode(scope_rules.bitmap(granted, SCOPE_CATALOG)).decode()
+
+
 def signed_access_token(ctx: Context, record: AccessTokenRecord) -> dict[str, object]:
     """HubSpot's ``signed_access_token`` object (spec §1.3), signed with the server key.
 
     ``scopes`` is a base64 bitmap over hubauth's scope catalog, as HubSpot's is over its own;
     clients treat it as opaque.
     """
-    bitmap = base64.b64encode(scope_rules.bitmap(record.scopes, SCOPE_CATALOG)).decode()
+    bitmap = _scope_bitmap(record.scopes)
     payload: dict[str, object] = {
         "appId": record.app_id,
         "appInstallId": str(record.install_id or 0),

@@ -14,7 +14,6 @@ slow password hash would only cost latency (architecture decision, ``docs/decisi
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import secrets
 import uuid
@@ -93,7 +92,7 @@ class TokenHasher:
         return self.hash("fp:" + value)[:6].hex()
 
     def sign(self, payload: bytes) -> str:
-        return base64.b64encode(hmac.new(self._key, payload, hashlib.sha256).digest()).decode()
+        return base64.b64encode(hmac.digest(self._key, payload, "sha256")).decode()
 
 
 def plausible_token(value: str) -> bool:
