@@ -72,7 +72,10 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self, stream: Any = None) -> None:
         super().__init__(stream)
         self._held: list[str] = []
-        self._timer: asyncio.TimerHandle | None = None
+        # The loop whose timer will write the held lines. Never cancelled (a timer may only be
+        # touched from its loop's thread, and other threads log too): when it fires with
+        # nothing held it does nothing.
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
 
     def write_line(self, line: str, *, batch: bool = False) -> None:
         with self.lock:  # type: ignore[union-attr]
@@ -83,10 +86,17 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
                     loop = None
                 if loop is not None:
                     self._held.append(line + self.terminator)
-                    if self._timer is None:
-                        self._timer = loop.call_later(self.BATCH_S, self.flush)
+                    if self._timer_loop is not loop:
+                        self._timer_loop = loop
+                        loop.call_later(self.BATCH_S, self._on_timer, loop)
                     return
             self._write(line + self.terminator)
+
+    def _on_timer(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            if self._timer_loop is loop:
+                self._timer_loop = None
+            self.flush()
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -102,17 +112,14 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
             text = "".join(held) + text
             held.clear()
         self.stream.write(text)
-        self.flush()
+        super().flush()
 
     def flush(self) -> None:
         with self.lock:  # type: ignore[union-attr]
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
             if self._held:
                 self._write("")
-                return
-            super().flush()
+            else:
+                super().flush()
 
 
 def _direct_handlers(logger: logging.Logger, level: int) -> list[LineHandler] | None:

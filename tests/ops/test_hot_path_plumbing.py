@@ -171,3 +171,22 @@ def test_without_an_event_loop_nothing_is_held(
 
 def _messages(out: io.StringIO) -> list[str]:
     return [orjson.loads(line)["msg"] for line in out.getvalue().splitlines()]
+
+
+def test_lines_held_when_a_loop_closes_are_written_by_the_next_loop(
+    isolated_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, out = isolated_logger
+    _only_ours(logger)
+
+    async def log_only() -> None:
+        log_event(logger, logging.INFO, "first loop", {"access": {}}, batch=True)
+
+    async def log_and_wait() -> None:
+        log_event(logger, logging.INFO, "second loop", {"access": {}}, batch=True)
+        await asyncio.sleep(LineHandler.BATCH_S * 3)
+
+    asyncio.run(log_only())  # closes its loop before the timer fires
+    assert out.getvalue() == ""
+    asyncio.run(log_and_wait())
+    assert _messages(out) == ["first loop", "second loop"]
