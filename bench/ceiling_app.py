@@ -25,10 +25,14 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MEDIA_TYPE = "application/json;charset=utf-8"
 
 
-def build_app() -> Starlette:
-    bodies = orjson.loads(Path(os.environ["BENCH_CEILING_BODIES"]).read_bytes())
-    get_body = orjson.dumps(bodies["get"])
-    post_body = orjson.dumps(bodies["post"])
+def bare_app(
+    get_body: bytes,
+    post_body: bytes,
+    get_path: str = "/ceiling/get/{token:path}",
+    post_path: str = "/ceiling/post",
+) -> Starlette:
+    """A lookup route and a form route returning fixed bodies (``bench.inprocess`` serves them
+    at hubauth's own paths)."""
 
     async def lookup(request: Request) -> Response:
         return Response(get_body, media_type=MEDIA_TYPE, headers=NO_STORE)
@@ -39,10 +43,15 @@ def build_app() -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/ceiling/get/{token:path}", lookup, methods=["GET"]),
-            Route("/ceiling/post", form, methods=["POST"]),
+            Route(get_path, lookup, methods=["GET"]),
+            Route(post_path, form, methods=["POST"]),
         ]
     )
+
+
+def build_app() -> Starlette:
+    bodies = orjson.loads(Path(os.environ["BENCH_CEILING_BODIES"]).read_bytes())
+    return bare_app(orjson.dumps(bodies["get"]), orjson.dumps(bodies["post"]))
 
 
 def main() -> None:

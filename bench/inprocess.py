@@ -30,11 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
+from bench.ceiling_app import bare_app
 from hubauth.config import load_settings
 from hubauth.core import authorization
 from hubauth.core.clock import SystemClock
@@ -49,6 +46,7 @@ from hubauth.web.app import create_app
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 REDIRECT = "https://bench.example.test/callback"
+LOOKUP_ROUTE = "/oauth/v1/refresh-tokens/{token:path}"
 
 
 def _scope(method: str, path: str, body: bytes) -> dict[str, Any]:
@@ -96,25 +94,6 @@ async def _time(app: ASGIApp, method: str, path: str, body: bytes, n: int) -> fl
     for _ in range(n):
         await _call(app, method, path, body)
     return (time.perf_counter() - started) / n * 1e6
-
-
-def _bare(get_body: bytes, post_body: bytes) -> Starlette:
-    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-    media = "application/json;charset=utf-8"
-
-    async def lookup(request: Request) -> Response:
-        return Response(get_body, media_type=media, headers=headers)
-
-    async def form(request: Request) -> Response:
-        await request.body()
-        return Response(post_body, media_type=media, headers=headers)
-
-    return Starlette(
-        routes=[
-            Route("/oauth/v1/refresh-tokens/{token:path}", lookup, methods=["GET"]),
-            Route("/oauth/v1/token", form, methods=["POST"]),
-        ]
-    )
 
 
 async def run(n: int, profile: str | None, workdir: Path, url: str | None) -> None:
@@ -192,7 +171,7 @@ async def run(n: int, profile: str | None, workdir: Path, url: str | None) -> No
             )
             if profile == name:
                 await _profile(app, lookup_path, n)
-    bare = _bare(get_body, post_body)
+    bare = bare_app(get_body, post_body, LOOKUP_ROUTE, "/oauth/v1/token")
     bare_lookup = await _time(bare, "GET", lookup_path, b"", n)
     rows.append(
         (
