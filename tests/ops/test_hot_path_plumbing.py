@@ -21,6 +21,7 @@ from hubauth.logs import JsonFormatter, LineHandler, _direct_handlers, log_event
 from hubauth.store.sql import SqlStore
 from hubauth.web.app import create_app
 from hubauth.web.middleware import new_request_id
+from hubauth.web.responses import NO_STORE, JSONResponse, json_response
 
 
 def test_request_ids_are_unique_rfc_9562_version_8_uuids() -> None:
@@ -190,3 +191,12 @@ def test_lines_held_when_a_loop_closes_are_written_by_the_next_loop(
     assert out.getvalue() == ""
     asyncio.run(log_and_wait())
     assert _messages(out) == ["first loop", "second loop"]
+
+
+@pytest.mark.parametrize("status", [200, 400, 401, 404, 429, 503])
+def test_prebuilt_no_store_headers_are_the_ones_starlette_would_build(status: int) -> None:
+    body = {"status": "ok", "message": "é"}
+    fast = json_response(None, "error", body, status)
+    built = JSONResponse(body, status_code=status, headers=NO_STORE)
+    assert sorted(fast.raw_headers) == sorted(built.raw_headers)
+    assert fast.body == built.body and fast.status_code == status

@@ -33,6 +33,9 @@ class _NoStoreJSONResponse(JSONResponse):
     response: the OAuth API answers every request this way."""
 
     def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        if self.status_code < 200 or self.status_code in (204, 304):
+            super().init_headers(NO_STORE)  # bodiless statuses: Starlette's rules apply
+            return
         self.raw_headers = [(b"content-length", str(len(self.body)).encode()), *_NO_STORE_RAW]
 
 
