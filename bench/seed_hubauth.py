@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -134,7 +135,7 @@ async def seed(database_url: str, key: bytes, n_tokens: int, workdir: Path) -> S
             now_ms=now,
         )
         installs = []
-        tag = tokens.new_family_id()[:8]
+        tag = secrets.token_hex(4)
         for i in range(HUBS):
             hub = await store.create_hub(f"bench{i}-{tag}.example.test", now_ms=now)
             user = await store.create_user(f"bench{i}-{tag}@example.test", now_ms=now)
@@ -153,7 +154,9 @@ async def seed(database_url: str, key: bytes, n_tokens: int, workdir: Path) -> S
         refresh_rows, access_rows = [], []
         for i in range(size):
             install_id, hub_id, user_id = installs[i % len(installs)]
-            family = tokens.new_family_id()
+            # Random, not time-ordered as the server mints them: seeded families are spread
+            # over the whole index, the worst case for later inserts.
+            family = secrets.token_hex(16)
             refresh = tokens.new_refresh_token("na1")
             access = tokens.new_access_token("na1")
             refresh_rows.append(

@@ -99,3 +99,11 @@ def test_clocks_only_move_forward() -> None:
     assert offset.now_ms() == 60_000 and offset.offset_seconds == 60
     with pytest.raises(ValueError):
         offset.advance(-1)
+
+
+def test_family_ids_sort_by_issue_time_and_stay_unique() -> None:
+    earlier = [tokens.new_family_id(1_700_000_000_000) for _ in range(100)]
+    later = tokens.new_family_id(1_700_000_000_001)
+    assert len(set(earlier)) == 100
+    assert max(earlier) < later
+    assert all(len(f) == 32 and int(f, 16) >= 0 for f in [*earlier, later])

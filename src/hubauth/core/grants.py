@@ -96,7 +96,7 @@ async def authorization_code(
     if not record.install_active:
         raise errors.bad_auth_code()
 
-    family_id = tokens.new_family_id()
+    family_id = tokens.new_family_id(now)
     refresh_value = tokens.new_refresh_token(record.hublet, ctx.policy.token_shape)
     refresh = NewRefreshToken(
         token_hash=ctx.hasher.hash(refresh_value),
