@@ -293,8 +293,8 @@ class Run:
         self, backend: str, dbs: Databases, wd: Path, main: seed_hubauth.Seeded
     ) -> dict[str, Any]:
         """The same scenarios (first worker count) against every store size, with all the
-        servers up and each scenario run on every size back to back, so that a throughput
-        drop is not load from elsewhere on the machine."""
+        servers up and each scenario run on every size back to back, twice in mirrored order,
+        so that a throughput drop is neither load from elsewhere nor drift during the check."""
         workers = self.mode.workers[0]
         stores = {self.mode.tokens: main}
         for size in self.mode.scale_sizes:
@@ -320,7 +320,10 @@ class Run:
                     servers[size], hubauth_request("refresh_lookup", stores[size], None, dummy)
                 )
             for sc in SCENARIOS:
-                for size in sizes:
+                runs: dict[int, list[Measurement]] = {size: [] for size in sizes}
+                # Mirrored order (small → large, then large → small), averaged per size: a
+                # machine that speeds up or slows down during the scenario biases no size.
+                for turn, size in enumerate([*sizes, *reversed(sizes)]):
                     server, s = servers[size], stores[size]
                     if sc.name == "introspect" and not self.introspect_available(server):
                         by_size[str(size)][sc.name] = {"skipped": NOT_AVAILABLE}
@@ -330,13 +333,15 @@ class Run:
                         n = max(1000, int(self.mode.seconds * self.mode.codes_per_second * workers))
                         codes = seed_hubauth.run(
                             seed_hubauth.mint_codes(
-                                s, self.key.encode(), n, wd / f"codes-scale-{size}.txt"
+                                s, self.key.encode(), n, wd / f"codes-scale-{size}-{turn}.txt"
                             )
                         )
                     req = hubauth_request(sc.name, s, codes, dummy)
-                    m = self.measure(server, req, f"{sc.name} @ {size}")
-                    by_size[str(size)][sc.name] = m.to_json()
-        return {"workers": workers, "by_size": by_size}
+                    runs[size].append(self.measure(server, req, f"{sc.name} @ {size}"))
+                for size, measured in runs.items():
+                    if measured:
+                        by_size[str(size)][sc.name] = _mean_of(measured)
+        return {"workers": workers, "by_size": by_size, "order": "mirrored, mean of 2"}
 
     def purge(self, backend: str, s: seed_hubauth.Seeded) -> dict[str, Any]:
         """Access-token lookups under load while ``hubauth tokens purge-expired`` deletes as
@@ -388,3 +393,14 @@ class Run:
             f"{result['without']['p99_ms']} ms without, {result['during']['p99_ms']} ms during"
         )
         return result
+
+
+def _mean_of(runs: list[Measurement]) -> dict[str, Any]:
+    """The first run's figures with req/s, latencies and CPU averaged over the runs."""
+    out = runs[0].to_json()
+    for key in ("rps", "p50_ms", "p99_ms", "cpu_us_per_req"):
+        values = [r.to_json().get(key) for r in runs]
+        if all(isinstance(v, int | float) for v in values):
+            out[key] = round(sum(values) / len(values), 3)
+    out["rps_runs"] = [r.to_json().get("rps") for r in runs]
+    return out
