@@ -399,8 +399,8 @@ def _mean_of(runs: list[Measurement]) -> dict[str, Any]:
     """The first run's figures with req/s, latencies and CPU averaged over the runs."""
     out = runs[0].to_json()
     for key in ("rps", "p50_ms", "p99_ms", "cpu_us_per_req"):
-        values = [r.to_json().get(key) for r in runs]
-        if all(isinstance(v, int | float) for v in values):
+        values = [getattr(r, key) for r in runs]
+        if None not in values:  # CPU is None when the server's /proc was unreadable
             out[key] = round(sum(values) / len(values), 3)
-    out["rps_runs"] = [r.to_json().get("rps") for r in runs]
+    out["rps_runs"] = [r.rps for r in runs]
     return out

@@ -65,11 +65,13 @@ def isolated_logger() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     logger.filters.clear()
 
 
-def _only_ours(logger: logging.Logger) -> LineHandler:
-    """Drop what pytest attached at the start of the test phase; return our handler."""
-    ours = [h for h in logger.handlers if type(h) is LineHandler]
-    logger.handlers[:] = ours
-    return ours[0]
+def _only_ours(
+    isolated: tuple[logging.Logger, io.StringIO],
+) -> tuple[logging.Logger, io.StringIO]:
+    """Drop what pytest attached to the logger at the start of the test phase."""
+    logger, _ = isolated
+    logger.handlers[:] = [h for h in logger.handlers if type(h) is LineHandler]
+    return isolated
 
 
 def _without_ts(line: str) -> dict[str, object]:
@@ -81,8 +83,7 @@ def _without_ts(line: str) -> dict[str, object]:
 def test_the_direct_log_path_writes_the_line_the_record_path_would(
     isolated_logger: tuple[logging.Logger, io.StringIO],
 ) -> None:
-    logger, out = isolated_logger
-    _only_ours(logger)
+    logger, out = _only_ours(isolated_logger)
     extra = {"access": {"route": "/oauth/v1/token", "status": 200}}
     assert _direct_handlers(logger, logging.INFO) == logger.handlers
     log_event(logger, logging.INFO, "POST /oauth/v1/token 200", extra)
@@ -97,8 +98,7 @@ def test_the_direct_log_path_writes_the_line_the_record_path_would(
 def test_a_filter_on_the_way_gets_a_real_record(
     isolated_logger: tuple[logging.Logger, io.StringIO],
 ) -> None:
-    logger, out = isolated_logger
-    _only_ours(logger)
+    logger, out = _only_ours(isolated_logger)
     seen: list[logging.LogRecord] = []
     logger.addFilter(lambda record: seen.append(record) or record.msg != "drop me")
     log_event(logger, logging.INFO, "drop me", {"audit": {"event": "x"}})
@@ -110,8 +110,7 @@ def test_a_filter_on_the_way_gets_a_real_record(
 def test_below_the_level_nothing_is_rendered(
     isolated_logger: tuple[logging.Logger, io.StringIO],
 ) -> None:
-    logger, out = isolated_logger
-    _only_ours(logger)
+    logger, out = _only_ours(isolated_logger)
     log_event(logger, logging.DEBUG, "quiet", {"access": {"route": "/healthz"}})
     assert out.getvalue() == ""
 
@@ -130,8 +129,7 @@ async def test_the_served_app_freezes_its_start_up_heap(
 async def test_access_lines_are_held_briefly_then_written_in_order(
     isolated_logger: tuple[logging.Logger, io.StringIO],
 ) -> None:
-    logger, out = isolated_logger
-    _only_ours(logger)
+    logger, out = _only_ours(isolated_logger)
     log_event(logger, logging.INFO, "access 1", {"access": {}}, batch=True)
     log_event(logger, logging.INFO, "access 2", {"access": {}}, batch=True)
     assert out.getvalue() == ""
@@ -142,8 +140,7 @@ async def test_access_lines_are_held_briefly_then_written_in_order(
 async def test_a_line_that_is_not_batched_writes_the_held_ones_first(
     isolated_logger: tuple[logging.Logger, io.StringIO],
 ) -> None:
-    logger, out = isolated_logger
-    _only_ours(logger)
+    logger, out = _only_ours(isolated_logger)
     log_event(logger, logging.INFO, "access", {"access": {}}, batch=True)
     log_event(logger, logging.INFO, "token_refreshed", {"audit": {}})
     assert _messages(out) == ["access", "token_refreshed"]
@@ -154,8 +151,7 @@ async def test_a_line_that_is_not_batched_writes_the_held_ones_first(
 async def test_flush_writes_held_lines_at_shutdown(
     isolated_logger: tuple[logging.Logger, io.StringIO],
 ) -> None:
-    logger, out = isolated_logger
-    _only_ours(logger)
+    logger, out = _only_ours(isolated_logger)
     log_event(logger, logging.INFO, "last access", {"access": {}}, batch=True)
     logger.handlers[0].flush()
     assert _messages(out) == ["last access"]
@@ -164,8 +160,7 @@ async def test_flush_writes_held_lines_at_shutdown(
 def test_without_an_event_loop_nothing_is_held(
     isolated_logger: tuple[logging.Logger, io.StringIO],
 ) -> None:
-    logger, out = isolated_logger
-    _only_ours(logger)
+    logger, out = _only_ours(isolated_logger)
     log_event(logger, logging.INFO, "from a thread", {"access": {}}, batch=True)
     assert _messages(out) == ["from a thread"]
 
@@ -177,8 +172,7 @@ def _messages(out: io.StringIO) -> list[str]:
 def test_lines_held_when_a_loop_closes_are_written_by_the_next_loop(
     isolated_logger: tuple[logging.Logger, io.StringIO],
 ) -> None:
-    logger, out = isolated_logger
-    _only_ours(logger)
+    logger, out = _only_ours(isolated_logger)
 
     async def log_only() -> None:
         log_event(logger, logging.INFO, "first loop", {"access": {}}, batch=True)
