@@ -4,30 +4,21 @@ formatter (so "no secret in any log line" is checked on the bytes an operator wo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 
 import pytest
 
 from hubauth.core.audit import log_audit
-from hubauth.core.clock import FrozenClock
-from hubauth.core.context import Context, Policy
-from hubauth.core.tokens import TokenHasher
-from hubauth.store.sql import SqlStore
+from hubauth.core.context import Context
 from tests.security.helpers import LogCapture
-from tests.support import TEST_KEY
 
 
 @pytest.fixture
-def ctx(store: SqlStore, clock: FrozenClock, policy: Policy) -> Context:
-    """As the suite-wide ``ctx``, but audit events go to the ``hubauth.audit`` logger."""
-    return Context(
-        store=store,
-        clock=clock,
-        hasher=TokenHasher(TEST_KEY.encode()),
-        policy=policy,
-        audit=log_audit,
-    )
+def ctx(ctx: Context) -> Context:
+    """The suite-wide ``ctx``, but audit events go to the ``hubauth.audit`` logger."""
+    return dataclasses.replace(ctx, audit=log_audit)
 
 
 @pytest.fixture
