@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Awaitable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import click
 
@@ -16,16 +18,10 @@ from hubauth.cli.common import (
     open_context,
     settings_from,
 )
-from hubauth.core import authorization, scopes, tokens
+from hubauth.core import authorization, provisioning
 from hubauth.core.models import RefreshPolicy
-from hubauth.core.passwords import hash_password
 
-
-def _scopes(raw: str | None, what: str) -> tuple[str, ...]:
-    try:
-        return scopes.parse(raw)
-    except scopes.ScopeError as exc:
-        raise click.BadParameter(exc.reason, param_hint=what) from None
+T = TypeVar("T")
 
 
 @click.group()
@@ -60,28 +56,33 @@ async def create_app(
     as_json: bool,
 ) -> None:
     """Register an app; prints app_id, client_id and the client secret (shown only once)."""
-    required = _scopes(required_scopes, "--scopes")
-    if not required:
-        raise click.BadParameter("an app needs at least one scope", param_hint="--scopes")
-    optional = _scopes(optional_scopes, "--optional-scopes")
-    for uri in redirect_uris:
-        if not uri.startswith(("https://", "http://")):
-            raise click.BadParameter(f"not an http(s) URL: {uri}", param_hint="--redirect-uri")
     settings = settings_from(database_url)
-    secret = tokens.new_client_secret()
     async with open_context(settings) as ctx:
-        app = await ctx.store.create_app(
-            client_id=tokens.new_client_id(),
-            client_secret_hash=ctx.hasher.hash(secret),
-            name=name,
-            redirect_uris=redirect_uris,
-            scopes=required,
-            optional_scopes=optional,
-            is_private_distribution=is_private,
-            refresh_policy=RefreshPolicy(refresh_policy or settings.default_refresh_policy),
-            now_ms=ctx.now_ms(),
+        created = await _provisioned(
+            provisioning.create_app(
+                ctx,
+                name=name,
+                redirect_uris=redirect_uris,
+                required_scopes=required_scopes,
+                optional_scopes=optional_scopes,
+                refresh_policy=RefreshPolicy(refresh_policy or settings.default_refresh_policy),
+                is_private=is_private,
+            )
         )
-    emit({"app_id": app.app_id, "client_id": app.client_id, "client_secret": secret}, as_json)
+    app = created.app
+    emit(
+        {"app_id": app.app_id, "client_id": app.client_id, "client_secret": created.client_secret},
+        as_json,
+    )
+
+
+async def _provisioned(call: Awaitable[T]) -> T:
+    """Run a core provisioning call; its refusals become errors on the flag at fault."""
+    try:
+        return await call
+    except provisioning.ProvisioningError as exc:
+        hint = "--" + exc.param.replace("_", "-")
+        raise click.BadParameter(exc.reason, param_hint=hint) from None
 
 
 @apps.command("set-refresh-policy")
@@ -131,9 +132,11 @@ async def create_hub(
     """Create an account; prints hub_id and hub_domain."""
     settings = settings_from(database_url)
     async with open_context(settings) as ctx:
-        hub = await ctx.store.create_hub(domain, hublet, hub_id, now_ms=ctx.now_ms())
-        for user_id in members:
-            await ctx.store.add_hub_member(hub.hub_id, user_id)
+        hub = await _provisioned(
+            provisioning.create_hub(
+                ctx, domain=domain, hublet=hublet, hub_id=hub_id, members=members
+            )
+        )
     emit({"hub_id": hub.hub_id, "hub_domain": hub.hub_domain}, as_json)
 
 
@@ -159,15 +162,13 @@ async def create_user(
     as_json: bool,
 ) -> None:
     """Create a user; prints user_id."""
-    if "@" not in email:
-        raise click.BadParameter("not an email address", param_hint="--email")
     settings = settings_from(database_url)
     async with open_context(settings) as ctx:
-        user = await ctx.store.create_user(
-            email, hash_password(password) if password else None, user_id, now_ms=ctx.now_ms()
+        user = await _provisioned(
+            provisioning.create_user(
+                ctx, email=email, password=password, user_id=user_id, hub_ids=hub_ids
+            )
         )
-        for hub_id in hub_ids:
-            await ctx.store.add_hub_member(hub_id, user.user_id)
     emit({"user_id": user.user_id, "email": user.email}, as_json)
 
 

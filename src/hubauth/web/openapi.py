@@ -129,7 +129,9 @@ class _Builder:
                 if method in _BODY_METHODS:
                     op["requestBody"] = {
                         "required": True,
-                        "content": {_FORM: {"schema": self.ref(route.request_contract)}},
+                        "content": {
+                            route.request_media_type: {"schema": self.ref(route.request_contract)}
+                        },
                     }
                 else:
                     params += self._query_parameters(route.request_contract)

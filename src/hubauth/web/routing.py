@@ -28,12 +28,15 @@ class ApiRoute(Route):
         responses: Mapping[int, str | None],
         request_contract: str | None = None,
         tags: Sequence[str] = (),
+        request_media_type: str = "application/x-www-form-urlencoded",
     ) -> None:
         super().__init__(path, endpoint, methods=list(methods), name=name)
         self.summary = summary
         self.responses = dict(responses)
         self.request_contract = request_contract
         self.tags = tuple(tags)
+        #: The media type of a request body (the developer control API takes JSON).
+        self.request_media_type = request_media_type
 
 
 class TextRoute(Route):
