@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,7 +172,13 @@ def hubauth_cmd(*args: str) -> list[str]:
 class LiveServer:
     """``hubauth serve`` in a subprocess (granian), as a user would run it."""
 
-    def __init__(self, database_url: str, env: dict[str, str], workers: int = 1) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        env: dict[str, str],
+        workers: int = 1,
+        extra_args: Sequence[str] = (),
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = env
@@ -184,6 +191,7 @@ class LiveServer:
                 str(workers),
                 "--database",
                 database_url,
+                *extra_args,
             ),
             env=env,
             stdout=subprocess.PIPE,

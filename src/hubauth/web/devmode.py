@@ -41,7 +41,7 @@ from hubauth.core.token_endpoint import response_body
 from hubauth.store.base import StoreUnavailable
 from hubauth.web import pages
 from hubauth.web.errors import api_error_response, token_error_response
-from hubauth.web.forms import read_body
+from hubauth.web.forms import read_body, read_form
 from hubauth.web.responses import json_response
 from hubauth.web.routing import ApiRoute, TextRoute
 
@@ -612,8 +612,7 @@ async def _clear_faults(plane: DevPlane, form: dict[str, str]) -> str:
 async def dashboard_action(request: Request) -> Response:
     """A dashboard button: a form post with the CSRF token, answered by a redirect back."""
     _check_host(request)
-    form = dict((await request.form()).items())
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    fields = await read_form(request, request.app.state.settings.max_body_bytes)
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, fields.get("csrf_token", "")):
         _plane(request).ctx.audit("csrf_rejected", path=request.url.path)
