@@ -1,4 +1,4 @@
-"""The SQL implementation of :class:`hubauth.store.base.Store` for SQLite and PostgreSQL.
+"""The SQL implementation of :class:`hubauth.core.ports.Store` for SQLite and PostgreSQL.
 
 One code path serves both backends (SQLAlchemy Core); the only dialect-specific pieces are the
 connection set-up (SQLite pragmas) and the install upsert. Every security-state change is a
@@ -36,7 +36,7 @@ from hubauth.core.models import (
     TokenUse,
     User,
 )
-from hubauth.store.base import StoreUnavailable
+from hubauth.core.ports import StoreUnavailable
 from hubauth.store.hot import HotPath, hot_path_for
 from hubauth.store.schema import (
     access_tokens,
@@ -317,7 +317,7 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 
 class SqlStore:
-    """:class:`~hubauth.store.base.Store` over an :class:`AsyncEngine`."""
+    """:class:`~hubauth.core.ports.Store` over an :class:`AsyncEngine`."""
 
     def __init__(self, engine: AsyncEngine, *, pool_size: int = 10) -> None:
         self.engine = engine
