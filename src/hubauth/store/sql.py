@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import asyncpg
@@ -75,7 +75,9 @@ class Conflict(ValueError):
     """A unique value (client_id, email, explicit id) is already taken."""
 
 
-def _unavailable_on_db_loss(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+def _unavailable_on_db_loss(
+    fn: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
     """Turn "the database is gone" into :class:`StoreUnavailable`; other errors stay bugs."""
 
     @functools.wraps(fn)
