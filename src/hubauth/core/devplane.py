@@ -2,7 +2,7 @@
 
 ``hubauth serve --dev`` (the JSON control API and dashboard under ``/_hubauth/``), the pytest
 plugin (:mod:`hubauth.testing`) and the CLI all call these functions. State lives in the
-database (:class:`hubauth.store.base.DevStore`) so that every worker and node sees the same
+database (:class:`hubauth.core.ports.DevStore`) so that every worker and node sees the same
 clock offset, the same queued faults and the same counters:
 
 * the clock: the server reads time through an :class:`~hubauth.core.clock.OffsetClock` whose
@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from hubauth.core import authorization, errors, grants, tokens
+from hubauth.core import authorization, errors, grants, installs, tokens
 from hubauth.core.clock import OffsetClock
 from hubauth.core.context import Context
 from hubauth.core.errors import ApiError, TokenError
@@ -40,7 +40,7 @@ from hubauth.core.models import (
     QueuedFault,
     TokenSummary,
 )
-from hubauth.store.base import DevStore
+from hubauth.core.ports import DevStore
 
 #: The path under which the control API and dashboard live; never faulted, never counted.
 CONTROL_PREFIX = "/_hubauth"
@@ -503,10 +503,13 @@ async def install_with_tokens(
     return await grants.authorization_code(plane.ctx, app, code, uri)
 
 
-async def uninstall(plane: DevPlane, *, app_id: int, hub_id: int) -> int:
-    """The hub uninstalls the app: its installs end and their tokens are revoked, so refreshes
-    get 400 ``BAD_REFRESH_TOKEN`` (spec §3.4, §6.1). Returns the installs ended."""
-    ended = await plane.ctx.store.uninstall(app_id, hub_id, plane.ctx.now_ms())
+async def uninstall(
+    plane: DevPlane, *, app_id: int, hub_id: int, via: str = "dev_control_api"
+) -> int:
+    """The hub uninstalls the app (:func:`hubauth.core.installs.uninstall`): its installs end
+    and their tokens are revoked, so refreshes get 400 ``BAD_REFRESH_TOKEN`` (spec §3.4, §6.1).
+    Returns the installs ended."""
+    ended = await installs.uninstall(plane.ctx, app_id, hub_id, via=via)
     await audit(plane, "uninstalled", app_id=app_id, hub_id=hub_id, installs=ended)
     return ended
 

@@ -1,4 +1,4 @@
-"""The SQL implementation of :class:`hubauth.store.base.DevStore` (SQLite and PostgreSQL).
+"""The SQL implementation of :class:`hubauth.core.ports.DevStore` (SQLite and PostgreSQL).
 
 Every write is a single statement in its own transaction: on SQLite a statement that starts
 by writing waits on the busy timeout instead of failing, so several workers can share it.
@@ -60,7 +60,7 @@ def _fault(row: Row[Any]) -> QueuedFault:
 
 
 class SqlDevStore:
-    """:class:`~hubauth.store.base.DevStore` over the server's engine."""
+    """:class:`~hubauth.core.ports.DevStore` over the server's engine."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -75,19 +75,19 @@ class SqlDevStore:
 
     @_unavailable_on_db_loss
     async def set_value(self, name: str, value: int) -> None:
-        stmt = self._insert(dev_values).values(name=name, value=value)
-        stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": value})
+        row = self._insert(dev_values).values(name=name, value=value)
+        upsert = row.on_conflict_do_update(index_elements=["name"], set_={"value": value})
         async with self.engine.begin() as conn:
-            await conn.execute(stmt)
+            await conn.execute(upsert)
 
     @_unavailable_on_db_loss
     async def add_value(self, name: str, delta: int) -> int:
-        stmt = self._insert(dev_values).values(name=name, value=delta)
-        stmt = stmt.on_conflict_do_update(
+        row = self._insert(dev_values).values(name=name, value=delta)
+        upsert = row.on_conflict_do_update(
             index_elements=["name"], set_={"value": dev_values.c.value + delta}
         ).returning(dev_values.c.value)
         async with self.engine.begin() as conn:
-            return int((await conn.execute(stmt)).scalar_one())
+            return int((await conn.execute(upsert)).scalar_one())
 
     @_unavailable_on_db_loss
     async def values(self, prefix: str) -> dict[str, int]:

@@ -411,7 +411,9 @@ class HubAuthServer:
         store, so later refreshes get 400 ``BAD_REFRESH_TOKEN`` (spec §3.4, §6.1)."""
         seeded = self._seeded()
         return self.call(
-            devplane.uninstall(self._plane(), app_id=seeded.app_id, hub_id=seeded.hub_id)
+            devplane.uninstall(
+                self._plane(), app_id=seeded.app_id, hub_id=seeded.hub_id, via="pytest_plugin"
+            )
         )
 
     def delete_hub(self) -> bool:

@@ -22,12 +22,12 @@ from hubauth.core.audit import AuditSink, fan_out, log_audit
 from hubauth.core.clock import Clock, OffsetClock, SystemClock
 from hubauth.core.context import Context
 from hubauth.core.devplane import DEV_WARNING, DevPlane, EventBuffer
+from hubauth.core.ports import StoreUnavailable
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
-from hubauth.store.base import StoreUnavailable
 from hubauth.store.devplane import SqlDevStore
 from hubauth.store.sql import SqlStore
-from hubauth.web import authorize, devmode, discovery, oauth_v1, oauth_v3, ops
+from hubauth.web import appinstalls, authorize, devmode, discovery, oauth_v1, oauth_v3, ops
 from hubauth.web.access import AccessMiddleware
 from hubauth.web.errors import EXCEPTION_HANDLERS
 from hubauth.web.health import MigrationCheck
@@ -46,8 +46,15 @@ class SchemaBehind(RuntimeError):
 def route_table(*, dev: bool = False) -> list[BaseRoute]:
     """Every public route, in one place (the OpenAPI description is generated from it).
     ``dev`` adds the developer control API and dashboard (``hubauth serve --dev`` only)."""
-    routes = [*oauth_v1.routes, *oauth_v3.routes, *discovery.routes, *authorize.routes]
-    return [*routes, *ops.routes, *(devmode.routes if dev else ())]
+    return [
+        *oauth_v1.routes,
+        *oauth_v3.routes,
+        *appinstalls.routes,
+        *discovery.routes,
+        *authorize.routes,
+        *ops.routes,
+        *(devmode.routes if dev else ()),
+    ]
 
 
 def create_app(
@@ -136,6 +143,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.limiter = limiter
     app.state.migration_check = MigrationCheck()
     compile_all()
     app.state.contract_check = contract_check or (

@@ -37,8 +37,8 @@ from hubauth.core import devplane, provisioning
 from hubauth.core.devplane import DevPlane, TokenRef
 from hubauth.core.errors import ApiError, unavailable
 from hubauth.core.models import App, QueuedFault, RefreshPolicy
+from hubauth.core.ports import StoreUnavailable
 from hubauth.core.token_endpoint import response_body
-from hubauth.store.base import StoreUnavailable
 from hubauth.web import pages
 from hubauth.web.errors import api_error_response, token_error_response
 from hubauth.web.forms import read_body, read_form
