@@ -108,6 +108,21 @@ class Settings(BaseSettings):
     rate_limit_redis_prefix: str = Field(
         "hubauth:rl:", min_length=1, max_length=64, description="Prefix of the Redis keys"
     )
+    signin_window: int = Field(
+        900, ge=1, le=86_400, description="Rolling window of the install pages' sign-in limits (s)"
+    )
+    signin_email_failures: int = Field(
+        10, ge=1, le=1_000_000, description="Failed sign-ins per e-mail address per window"
+    )
+    signin_address_attempts: int = Field(
+        50,
+        ge=1,
+        le=1_000_000,
+        description="Sign-in attempts (successes included) per client address per window",
+    )
+    signin_concurrency: int = Field(
+        2, ge=1, le=64, description="Password hashes computed at once per worker"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Least severe log level written"
     )
