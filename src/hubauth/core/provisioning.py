@@ -10,6 +10,7 @@ from hubauth.core import scopes, tokens
 from hubauth.core.context import Context
 from hubauth.core.models import App, Hub, RefreshPolicy, User
 from hubauth.core.passwords import hash_password
+from hubauth.core.redirect_uris import RedirectUriRefused, check_registration
 
 
 class ProvisioningError(ValueError):
@@ -44,7 +45,8 @@ async def create_app(
     refresh_policy: RefreshPolicy,
     is_private: bool = False,
 ) -> CreatedApp:
-    """Register an app (a HubSpot "public app": client id, secret, redirect URIs, scopes)."""
+    """Register an app (a HubSpot "public app": client id, secret, redirect URIs, scopes); the
+    redirect URIs must pass the server's registration policy (``redirect_uri_policy``)."""
     if not name.strip():
         raise ProvisioningError("name", "must not be empty")
     required = parse_scopes(required_scopes, "scopes")
@@ -53,9 +55,10 @@ async def create_app(
     optional = parse_scopes(optional_scopes, "optional_scopes")
     if not redirect_uris:
         raise ProvisioningError("redirect_uri", "an app needs at least one redirect URI")
-    for uri in redirect_uris:
-        if not uri.startswith(("https://", "http://")):
-            raise ProvisioningError("redirect_uri", f"not an http(s) URL: {uri}")
+    try:
+        check_registration(redirect_uris, ctx.policy.redirect_uri_policy)
+    except RedirectUriRefused as exc:
+        raise ProvisioningError("redirect_uri", "\n".join(exc.problems)) from None
     secret = tokens.new_client_secret()
     app = await ctx.store.create_app(
         client_id=tokens.new_client_id(),
