@@ -141,12 +141,15 @@ class DevPlane:
 async def audit(plane: DevPlane, action: str, **fields: object) -> None:
     """Every control call is audited: in the audit log and in the dashboard's event list."""
     plane.ctx.audit("dev_control", action=action, **fields)
-    await plane.store.record_event(
-        plane.ctx.now_ms(),
-        "dev_control",
-        orjson.dumps({"action": action, **fields}, default=str).decode(),
-        EVENTS_KEPT,
-    )
+    if plane.events is not None:  # the server's audit sink buffers it: write it out now
+        await flush_events(plane)
+    else:
+        await plane.store.record_event(
+            plane.ctx.now_ms(),
+            "dev_control",
+            orjson.dumps({"action": action, **fields}, default=str).decode(),
+            EVENTS_KEPT,
+        )
 
 
 async def flush_events(plane: DevPlane) -> None:

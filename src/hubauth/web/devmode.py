@@ -40,6 +40,7 @@ from hubauth.core.models import App, QueuedFault, RefreshPolicy
 from hubauth.core.ports import StoreUnavailable
 from hubauth.core.token_endpoint import response_body
 from hubauth.web import pages
+from hubauth.web.authorize import stylesheet
 from hubauth.web.errors import api_error_response, token_error_response
 from hubauth.web.forms import read_body, read_form
 from hubauth.web.responses import json_response
@@ -49,7 +50,9 @@ PREFIX = devplane.CONTROL_PREFIX
 TAGS = ["Developer control plane (dev mode only)"]
 JSON_TYPE = "application/json"
 CSRF_COOKIE = "hubauth_dev_csrf"
-STYLESHEET = "/oauth/authorize/assets/authorize.css"
+#: The install pages' stylesheet, served under the control prefix too, so that a fault queued
+#: for every path ("/") cannot break the dashboard's own styling.
+STYLESHEET = PREFIX + "/assets/authorize.css"
 
 #: Every token endpoint hubauth serves or may serve: v1, v3 and the dated twins.
 _TOKEN_PATH_PARTS = ("v1", "v3")
@@ -96,7 +99,11 @@ class DevMiddleware:
         try:
             await devplane.sync_clock(plane)
             if path == PREFIX or path.startswith(PREFIX + "/"):
-                await self.app(scope, receive, send)
+                try:
+                    await self.app(scope, receive, send)
+                finally:
+                    with contextlib.suppress(StoreUnavailable):
+                        await devplane.flush_events(plane)
                 return
             form: dict[str, str] = {}
             if scope["method"] == "POST" and _is_token_path(path):
@@ -654,6 +661,15 @@ routes = [
         name="dev_dashboard_action",
         summary="A dashboard button (form post with CSRF token); redirects back (303)",
         media_types={303: "text/html"},
+        tags=TAGS,
+    ),
+    TextRoute(
+        STYLESHEET,
+        stylesheet,
+        methods=["GET"],
+        name="dev_dashboard_stylesheet",
+        summary="The dashboard's stylesheet (the install pages' one)",
+        media_types={200: "text/css"},
         tags=TAGS,
     ),
     _route(
