@@ -283,6 +283,8 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         settings = _FromFile(**clean)
     except ValidationError as exc:
         problems += _describe(exc, _Sources(clean, file, file_data))
+    if len(problems) == 1:  # the common case reads as one line
+        raise ConfigError(f"invalid configuration: {problems[0].strip()}")
     if problems or settings is None:
         raise ConfigError("\n".join(["invalid configuration:", *problems]))
     return settings

@@ -138,6 +138,11 @@ async def create_hub(
 
 
 @click.group()
+def installs() -> None:
+    """Installs: which app each hub has connected."""
+
+
+@click.group()
 def users() -> None:
     """Users who sign in and install apps."""
 
