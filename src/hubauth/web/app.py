@@ -21,9 +21,9 @@ from hubauth.contracts.checker import check_response, compile_all
 from hubauth.core.audit import fan_out, log_audit
 from hubauth.core.clock import Clock, SystemClock
 from hubauth.core.context import Context
+from hubauth.core.ports import StoreUnavailable
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
-from hubauth.store.base import StoreUnavailable
 from hubauth.store.sql import SqlStore
 from hubauth.web import authorize, discovery, oauth_v1, oauth_v3, ops
 from hubauth.web.access import AccessMiddleware
