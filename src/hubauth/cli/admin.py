@@ -24,6 +24,7 @@ from hubauth.core import authorization, scopes, tokens
 from hubauth.core.context import Context
 from hubauth.core.models import RefreshPolicy
 from hubauth.core.passwords import hash_password
+from hubauth.core.redirect_uris import RedirectUriRefused, check_registration
 from hubauth.store import directory
 
 
@@ -84,10 +85,11 @@ async def create_app(
         scopes.check_app_scopes(required, optional, allow_custom=custom_scopes)
     except scopes.ScopeError as exc:
         raise UsageFailure(exc.reason) from None
-    for uri in redirect_uris:
-        if not uri.startswith(("https://", "http://")):
-            raise click.BadParameter(f"not an http(s) URL: {uri}", param_hint="--redirect-uri")
     settings = settings_from(database_url)
+    try:
+        check_registration(redirect_uris, settings.redirect_uri_policy)
+    except RedirectUriRefused as exc:
+        raise click.BadParameter("\n".join(exc.problems), param_hint="--redirect-uri") from None
     secret = tokens.new_client_secret()
     async with open_context(settings) as ctx:
         app = await ctx.store.create_app(
@@ -357,11 +359,6 @@ async def list_hubs(database_url: str | None, as_json: bool) -> None:
 
 
 @click.group()
-def installs() -> None:
-    """Installs: which app each hub has connected."""
-
-
-@click.group()
 def users() -> None:
     """Users who sign in and install apps."""
 
@@ -432,7 +429,7 @@ async def list_users(database_url: str | None, as_json: bool) -> None:
     )
 
 
-@installs.command("list")
+@click.command("list")
 @click.option("--app", "app_id", type=int, default=None, help="Only installs of this app_id.")
 @click.option("--hub", "hub_id", type=int, default=None, help="Only installs in this hub_id.")
 @click.option("--all", "include_uninstalled", is_flag=True, help="Include uninstalled ones.")

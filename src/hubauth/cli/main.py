@@ -7,9 +7,10 @@ from typing import Any
 import click
 
 from hubauth import __version__
-from hubauth.cli.admin import apps, authorize, hubs, installs, tokens_group, users
+from hubauth.cli.admin import apps, authorize, hubs, list_installs, tokens_group, users
 from hubauth.cli.config_cmd import config
 from hubauth.cli.db import db
+from hubauth.cli.lifecycle import installs_group
 from hubauth.cli.serve import serve
 from hubauth.structure.cli import structure
 
@@ -44,10 +45,11 @@ for command in (
     apps,
     hubs,
     users,
-    installs,
+    installs_group,
     authorize,
     tokens_group,
     config,
     structure,
 ):
     cli.add_command(command)
+installs_group.add_command(list_installs)
