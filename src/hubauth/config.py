@@ -107,6 +107,15 @@ class Settings(BaseSettings):
     rate_limit_redis_prefix: str = Field(
         "hubauth:rl:", min_length=1, max_length=64, description="Prefix of the Redis keys"
     )
+    session_idle_timeout: int = Field(
+        3600, ge=60, le=86_400, description="Install-page session ends after this long unused (s)"
+    )
+    session_absolute_timeout: int = Field(
+        28_800,
+        ge=60,
+        le=604_800,
+        description="Install-page session ends this long after it began (s)",
+    )
     signin_window: int = Field(
         900, ge=1, le=86_400, description="Rolling window of the install pages' sign-in limits (s)"
     )
