@@ -25,6 +25,7 @@ from pydantic_settings import (
 
 from hubauth.core.context import Policy
 from hubauth.core.models import RefreshPolicy
+from hubauth.core.redirect_uris import RegistrationPolicy
 from hubauth.core.tokens import TokenShape
 from hubauth.store.urls import DEFAULT_URL, BadDatabaseURL, redacted, to_async_url
 
@@ -137,6 +138,11 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = Field(
         "json", description="json: one JSON object per line (for log shippers); text: for humans"
     )
+    redirect_uri_policy: RegistrationPolicy = Field(
+        RegistrationPolicy.HUBSPOT,
+        description="Redirect URIs an app may register: hubspot (https, or http on localhost; "
+        "no IP addresses) or rfc8252 (also http loopback IP literals, any port, for native apps)",
+    )
     shutdown_timeout: int = Field(
         30,
         ge=1,
@@ -200,6 +206,7 @@ class Settings(BaseSettings):
             revoke_on_code_replay=self.revoke_on_code_replay,
             uniform_token_errors=self.uniform_token_errors,
             hublet=self.hublet,
+            redirect_uri_policy=self.redirect_uri_policy,
         )
 
     def server_key(self) -> bytes:
