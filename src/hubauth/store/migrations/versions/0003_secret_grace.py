@@ -1,8 +1,8 @@
 """apps: the previous client secret's hash and when it stops working (``apps rotate-secret
 --grace``).
 
-Revision ID: 0002_secret_grace
-Revises: 0001
+Revision ID: 0003_secret_grace
+Revises: 0002_browser_sessions
 Create Date: 2026-12-07
 
 Expand-only: two nullable columns, so the release before this one keeps working on the
@@ -12,8 +12,8 @@ migrated schema (docs/operations.md, rolling deploys).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_secret_grace"
-down_revision = "0001"
+revision = "0003_secret_grace"
+down_revision = "0002_browser_sessions"
 branch_labels = None
 depends_on = None
 
