@@ -1,5 +1,7 @@
-"""Creating apps, hubs and users with one set of checks, shared by the ``hubauth`` CLI and the
-developer control API (``POST /_hubauth/apps`` …)."""
+"""Creating apps, hubs and users for the developer control API (``POST /_hubauth/apps`` …) with
+the checks ``hubauth apps|hubs|users create`` applies, through the same core functions
+(:func:`hubauth.core.scopes.parse`, :func:`~hubauth.core.scopes.check_app_scopes`,
+:func:`~hubauth.core.redirect_uris.check_registration`)."""
 
 from __future__ import annotations
 
@@ -44,15 +46,21 @@ async def create_app(
     optional_scopes: str = "",
     refresh_policy: RefreshPolicy,
     is_private: bool = False,
+    custom_scopes: bool = False,
 ) -> CreatedApp:
-    """Register an app (a HubSpot "public app": client id, secret, redirect URIs, scopes); the
-    redirect URIs must pass the server's registration policy (``redirect_uri_policy``)."""
+    """Register an app (a HubSpot "public app": client id, secret, redirect URIs, scopes).
+    Scope names must be HubSpot's known ones unless ``custom_scopes``, and the redirect URIs
+    must pass the server's registration policy (``redirect_uri_policy``)."""
     if not name.strip():
         raise ProvisioningError("name", "must not be empty")
     required = parse_scopes(required_scopes, "scopes")
     if not required:
         raise ProvisioningError("scopes", "an app needs at least one scope")
     optional = parse_scopes(optional_scopes, "optional_scopes")
+    try:
+        scopes.check_app_scopes(required, optional, allow_custom=custom_scopes)
+    except scopes.ScopeError as exc:
+        raise ProvisioningError("scopes", exc.reason) from None
     if not redirect_uris:
         raise ProvisioningError("redirect_uri", "an app needs at least one redirect URI")
     try:

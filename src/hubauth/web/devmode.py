@@ -18,18 +18,17 @@ Cross-site protection (the API has no credentials: it is meant for a developer's
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hubauth.config import is_loopback_host
 from hubauth.contracts.checker import request_problems
@@ -42,9 +41,10 @@ from hubauth.core.token_endpoint import response_body
 from hubauth.web import pages
 from hubauth.web.authorize import stylesheet
 from hubauth.web.errors import api_error_response, token_error_response
-from hubauth.web.forms import read_body, read_form
+from hubauth.web.forms import FORM_TYPE, parse_form, read_body
 from hubauth.web.responses import json_response
 from hubauth.web.routing import ApiRoute, TextRoute
+from hubauth.web.token_request import TokenRequest, parse
 
 PREFIX = devplane.CONTROL_PREFIX
 TAGS = ["Developer control plane (dev mode only)"]
@@ -54,28 +54,10 @@ CSRF_COOKIE = "hubauth_dev_csrf"
 #: for every path ("/") cannot break the dashboard's own styling.
 STYLESHEET = PREFIX + "/assets/authorize.css"
 
-#: Every token endpoint hubauth serves or may serve: v1, v3 and the dated twins.
-_TOKEN_PATH_PARTS = ("v1", "v3")
-
-#: The largest body the middleware buffers to read the grant; bigger ones pass untouched (the
-#: app itself refuses them with 413).
-MAX_INSPECTED_BODY = 64 * 1024
-
 
 def _plane(request: Request) -> DevPlane:
     plane: DevPlane = request.app.state.plane
     return plane
-
-
-def _is_token_path(path: str) -> bool:
-    parts = path.split("/")
-    # /oauth/<version>/token, version "v1", "v3" or a date "YYYY-MM"
-    return (
-        len(parts) == 4
-        and parts[1] == "oauth"
-        and parts[3] == "token"
-        and (parts[2] in _TOKEN_PATH_PARTS or (len(parts[2]) == 7 and parts[2][4] == "-"))
-    )
 
 
 # --- the middleware ----------------------------------------------------------------------------
@@ -105,16 +87,16 @@ class DevMiddleware:
                     with contextlib.suppress(StoreUnavailable):
                         await devplane.flush_events(plane)
                 return
-            form: dict[str, str] = {}
-            if scope["method"] == "POST" and _is_token_path(path):
-                form, receive = await _peek_form(receive)
+            # The app's own parse of a token request, cached on the scope for the handler.
+            parsed = await parse(scope, receive)
+            params = parsed.params if isinstance(parsed, TokenRequest) else {}
             request = Request(scope, receive)
-            grant_type = form.get("grant_type")
+            grant_type = params.get("grant_type")
             await devplane.note_request(
                 plane,
                 grant_type=grant_type,
-                client_id=form.get("client_id") or _basic_client_id(request),
-                refresh_token=form.get("refresh_token"),
+                client_id=params.get("client_id"),
+                refresh_token=params.get("refresh_token"),
             )
             faults = await devplane.faults_for(plane, path, grant_type)
         except StoreUnavailable:
@@ -142,43 +124,6 @@ def _failure_response(request: Request, fault: QueuedFault) -> Response:
     if fault.retry_after is not None:
         response.headers["Retry-After"] = str(fault.retry_after)
     return response
-
-
-def _basic_client_id(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header[:6].lower() != "basic ":
-        return None
-    try:
-        decoded = base64.b64decode(header[6:], validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    client_id, sep, _ = decoded.partition(":")
-    return client_id if sep else None
-
-
-async def _peek_form(receive: Receive) -> tuple[dict[str, str], Receive]:
-    """Read a form body to learn the grant, and a ``receive`` that replays it to the app."""
-    buffered: list[Message] = []
-    size = 0
-    more = True
-    while more and size <= MAX_INSPECTED_BODY:
-        message = await receive()
-        buffered.append(message)
-        if message["type"] != "http.request":
-            break
-        size += len(message.get("body", b""))
-        more = message.get("more_body", False)
-
-    async def replay() -> Message:
-        if buffered:
-            return buffered.pop(0)
-        return await receive()
-
-    if more or size > MAX_INSPECTED_BODY:
-        return {}, replay
-    body = b"".join(m.get("body", b"") for m in buffered if m["type"] == "http.request")
-    parsed = parse_qs(body.decode("latin-1"), keep_blank_values=True)
-    return {k: v[0] for k, v in parsed.items() if len(v) == 1}, replay
 
 
 # --- JSON plumbing -----------------------------------------------------------------------------
@@ -356,6 +301,7 @@ async def create_app(request: Request) -> Response:
                 body.get("refresh_policy") or settings.default_refresh_policy
             ),
             is_private=bool(body.get("private", False)),
+            custom_scopes=bool(body.get("custom_scopes", False)),
         )
     )
     await devplane.audit(plane, "app_created", app_id=created.app.app_id)
@@ -619,7 +565,10 @@ async def _clear_faults(plane: DevPlane, form: dict[str, str]) -> str:
 async def dashboard_action(request: Request) -> Response:
     """A dashboard button: a form post with the CSRF token, answered by a redirect back."""
     _check_host(request)
-    fields = await read_form(request, request.app.state.settings.max_body_bytes)
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != FORM_TYPE:
+        raise ApiError("VALIDATION_ERROR", f"Content-Type must be {FORM_TYPE}", 415)
+    fields = parse_form(await read_body(request, request.app.state.settings.max_body_bytes))
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, fields.get("csrf_token", "")):
         _plane(request).ctx.audit("csrf_rejected", path=request.url.path)
@@ -638,7 +587,7 @@ def _route(
     path: str, endpoint: Callable[[Request], Awaitable[Response]], method: str, **kw: Any
 ) -> ApiRoute:
     return ApiRoute(
-        PREFIX + path, endpoint, methods=[method], tags=TAGS, request_media_type=JSON_TYPE, **kw
+        PREFIX + path, endpoint, methods=[method], tags=TAGS, request_media_types=(JSON_TYPE,), **kw
     )
 
 

@@ -37,7 +37,6 @@ OPENAPI_VERSION = "3.1.0"
 SCHEMAS_REF = "#/components/schemas/"
 REQUEST_ID_HEADER = "X-Request-Id"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_FORM = "application/x-www-form-urlencoded"
 _JSON = "application/json"
 
 DESCRIPTION = (
@@ -130,7 +129,8 @@ class _Builder:
                     op["requestBody"] = {
                         "required": True,
                         "content": {
-                            route.request_media_type: {"schema": self.ref(route.request_contract)}
+                            media: {"schema": self.ref(route.request_contract)}
+                            for media in route.request_media_types
                         },
                     }
                 else:
