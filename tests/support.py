@@ -4,9 +4,11 @@ official ``json-structure`` package, seeded apps, and a real server in a subproc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -196,6 +198,9 @@ class LiveServer:
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            # Its own process group, so a forced stop reaches the workers too: a worker left
+            # behind would hold the output pipe open and hang the final read for ever.
+            start_new_session=True,
         )
         self._wait_ready()
 
@@ -218,7 +223,8 @@ class LiveServer:
         try:
             out, _ = self.proc.communicate(timeout=15)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             out, _ = self.proc.communicate()
         return out.decode() if out else ""
 
