@@ -75,6 +75,16 @@ class Settings(BaseSettings):
     uniform_token_errors: bool = Field(
         False, description="Answer a foreign refresh token exactly as an unknown one"
     )
+    rotation_grace: int = Field(
+        30,
+        ge=0,
+        le=300,
+        description="Under rotate: seconds a retired refresh token may be retried while its "
+        "successor is unused (0: off; per app: apps set-rotation-grace)",
+    )
+    db_timeout: float = Field(
+        10, ge=0.5, le=120, description="Longest wait for the database per request (s) before 503"
+    )
     allow_query_credentials_v1: bool = Field(
         True, description="Accept client_secret/refresh_token in the v1 token query string"
     )
@@ -175,6 +185,7 @@ class Settings(BaseSettings):
             v3_revoke_access_tokens=self.v3_revoke_access_tokens,
             revoke_on_code_replay=self.revoke_on_code_replay,
             uniform_token_errors=self.uniform_token_errors,
+            rotation_grace_s=self.rotation_grace,
             hublet=self.hublet,
         )
 

@@ -29,6 +29,10 @@ class Policy:
     #: HubSpot says "refresh token was not issued to this client" for a foreign token
     #: (spec §3.3); True answers exactly as for an unknown token.
     uniform_token_errors: bool = False
+    #: Under rotation, how long (seconds) a retired refresh token may be presented again by its
+    #: own client, while its successor is still unused, to recover a lost response
+    #: (docs/decisions.md, "Rotation grace"); 0 disables. An app may override it.
+    rotation_grace_s: int = 30
     hublet: str = "na1"
 
 

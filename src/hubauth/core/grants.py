@@ -173,12 +173,20 @@ async def _code_replayed(ctx: Context, record: AuthCode, now_ms: int) -> None:
 async def refresh_token(
     ctx: Context, app: App, refresh_token: str | None, scope: str | None = None
 ) -> IssuedTokens:
-    """RFC 6749 §6: a new access token for a live refresh token of this client."""
+    """RFC 6749 §6: a new access token for a live refresh token of this client.
+
+    Under the ``rotate`` policy a new refresh token replaces the presented one (RFC 9700
+    §4.14.2), and a retired one presented again is reuse unless :func:`_retry_within_grace`
+    recovers a lost response. Under ``static`` the access token is written only if the refresh
+    token is still live in the same statement, so a revocation or uninstall acknowledged
+    before it committed cannot leave it alive (RFC 7009 §2.2).
+    """
     if not refresh_token:
         raise errors.missing_parameter("refresh_token")
     if not tokens.plausible_token(refresh_token):
         raise errors.bad_refresh_token()
-    record = await ctx.store.find_refresh_token(ctx.hasher.hash(refresh_token))
+    token_hash = ctx.hasher.hash(refresh_token)
+    record = await ctx.store.find_refresh_token(token_hash)
     now = ctx.now_ms()
     if record is None or record.revoked_ms is not None or not record.install_active:
         raise errors.bad_refresh_token()
@@ -188,45 +196,23 @@ async def refresh_token(
             raise errors.bad_refresh_token()
         raise errors.bad_refresh_token("refresh token was not issued to this client")
     if record.rotated_ms is not None:
-        await _refresh_reused(ctx, record, now)
-        raise errors.bad_refresh_token()
+        return await _retry_within_grace(ctx, app, record, scope, now)
     if record.hub_deleted:
         raise errors.bad_hub()
-    try:
-        granted = _narrow(record.scopes, scope)
-    except errors.TokenError:
-        _failed(ctx, "scope_escalation", app_id=app.app_id, hub_id=record.hub_id)
-        raise
+    granted = _narrow_or_refuse(ctx, app, record, scope)
 
-    access_value, access, ttl = _new_access(
-        ctx,
-        app,
-        hub_id=record.hub_id,
-        user_id=record.user_id,
-        granted=granted,
-        family_id=record.family_id,
-        hublet=record.hublet,
-        now_ms=now,
-        install_id=record.install_id,
-    )
+    access_value, access, ttl = _refreshed_access(ctx, app, record, granted, now)
     returned_refresh = refresh_token
     if record.refresh_policy is RefreshPolicy.ROTATE:
-        returned_refresh = tokens.new_refresh_token(record.hublet, ctx.policy.token_shape)
-        successor = NewRefreshToken(
-            token_hash=ctx.hasher.hash(returned_refresh),
-            app_id=app.app_id,
-            install_id=record.install_id,
-            hub_id=record.hub_id,
-            user_id=record.user_id,
-            scopes=record.scopes,
-            family_id=record.family_id,
-            created_ms=now,
-        )
+        returned_refresh, successor = _successor(ctx, app, record, now)
         if not await ctx.store.rotate_refresh_token(record.refresh_id, now, successor, access):
-            await _refresh_reused(ctx, record, now)
-            raise errors.bad_refresh_token()
-    else:
-        await ctx.store.issue_access_token(access)
+            # Retired (or revoked) since we read it: a concurrent request rotated it first.
+            fresh = await ctx.store.find_refresh_token(token_hash)
+            if fresh is None or fresh.revoked_ms is not None or fresh.rotated_ms is None:
+                raise errors.bad_refresh_token()
+            return await _retry_within_grace(ctx, app, fresh, scope, now)
+    elif not await ctx.store.issue_access_token_if_live(record.refresh_id, access):
+        raise errors.bad_refresh_token()  # revoked, rotated or uninstalled meanwhile
     ctx.audit(
         "token_refreshed",
         app_id=app.app_id,
@@ -235,9 +221,111 @@ async def refresh_token(
         family=record.family_id,
         rotated=record.refresh_policy is RefreshPolicy.ROTATE,
     )
+    return _refreshed(record, access_value, returned_refresh, ttl, granted)
+
+
+def rotation_grace_ms(ctx: Context, record: RefreshTokenRecord) -> int:
+    """The app's own grace if it has one, else the server-wide setting."""
+    seconds = record.rotation_grace_s
+    return (ctx.policy.rotation_grace_s if seconds is None else seconds) * 1000
+
+
+async def _retry_within_grace(
+    ctx: Context, app: App, record: RefreshTokenRecord, scope: str | None, now_ms: int
+) -> IssuedTokens:
+    """A retired refresh token presented again by its own client.
+
+    RFC 9700 §4.14.2 asks for reuse detection; what it must stop is two parties using one
+    family. A client whose refresh response was lost (the rotation committed, the 200 never
+    arrived) retries with the token it holds, and nobody has used the successor it never
+    received. So within the grace period after the rotation, while that successor is unused,
+    the successor (and the access token issued with it) is retired and a new one issued, all
+    in one transaction (``Store.replace_unused_successor``). Anything else is reuse and
+    revokes the family: the successor was used (two holders), the grace has passed, the app
+    does not rotate, or the presented token was itself replaced by a grace retry (its
+    response was not lost after all). docs/decisions.md, "Rotation grace".
+    """
+    assert record.rotated_ms is not None
+    grace_ms = rotation_grace_ms(ctx, record)
+    if (
+        record.refresh_policy is not RefreshPolicy.ROTATE
+        or grace_ms <= 0
+        or now_ms - record.rotated_ms > grace_ms
+    ):
+        await _refresh_reused(ctx, record, now_ms)
+        raise errors.bad_refresh_token()
+    if record.hub_deleted:
+        raise errors.bad_hub()
+    granted = _narrow_or_refuse(ctx, app, record, scope)
+    access_value, access, ttl = _refreshed_access(ctx, app, record, granted, now_ms)
+    returned_refresh, successor = _successor(ctx, app, record, now_ms)
+    if not await ctx.store.replace_unused_successor(record.refresh_id, now_ms, successor, access):
+        await _refresh_reused(ctx, record, now_ms)
+        raise errors.bad_refresh_token()
+    ctx.audit(
+        "refresh_retried_within_grace",
+        app_id=app.app_id,
+        hub_id=record.hub_id,
+        user_id=record.user_id,
+        family=record.family_id,
+        since_rotation_ms=now_ms - record.rotated_ms,
+    )
+    return _refreshed(record, access_value, returned_refresh, ttl, granted)
+
+
+def _narrow_or_refuse(
+    ctx: Context, app: App, record: RefreshTokenRecord, scope: str | None
+) -> tuple[str, ...]:
+    try:
+        return _narrow(record.scopes, scope)
+    except errors.TokenError:
+        _failed(ctx, "scope_escalation", app_id=app.app_id, hub_id=record.hub_id)
+        raise
+
+
+def _refreshed_access(
+    ctx: Context, app: App, record: RefreshTokenRecord, granted: tuple[str, ...], now_ms: int
+) -> tuple[str, NewAccessToken, int]:
+    return _new_access(
+        ctx,
+        app,
+        hub_id=record.hub_id,
+        user_id=record.user_id,
+        granted=granted,
+        family_id=record.family_id,
+        hublet=record.hublet,
+        now_ms=now_ms,
+        install_id=record.install_id,
+    )
+
+
+def _successor(
+    ctx: Context, app: App, record: RefreshTokenRecord, now_ms: int
+) -> tuple[str, NewRefreshToken]:
+    value = tokens.new_refresh_token(record.hublet, ctx.policy.token_shape)
+    return value, NewRefreshToken(
+        token_hash=ctx.hasher.hash(value),
+        app_id=app.app_id,
+        install_id=record.install_id,
+        hub_id=record.hub_id,
+        user_id=record.user_id,
+        scopes=record.scopes,
+        family_id=record.family_id,
+        created_ms=now_ms,
+        parent_id=record.refresh_id,
+    )
+
+
+def _refreshed(
+    record: RefreshTokenRecord,
+    access_value: str,
+    refresh_value: str,
+    ttl: int,
+    granted: tuple[str, ...],
+) -> IssuedTokens:
     return IssuedTokens(
         access_token=access_value,
-        refresh_token=returned_refresh,
+        refresh_token=refresh_value,
         expires_in=ttl,
         scopes=granted,
         token_use=TokenUse.ACCESS_TOKEN,

@@ -127,6 +127,7 @@ def _app(row: Mapping[str, Any]) -> App:
         optional_scopes=_split(row["optional_scopes"]),
         is_private_distribution=bool(row["is_private_distribution"]),
         refresh_policy=RefreshPolicy(row["refresh_policy"]),
+        rotation_grace_s=row["rotation_grace_s"],
     )
 
 
@@ -148,6 +149,7 @@ _REFRESH_QUERY = select(
     refresh_tokens.c.app_id,
     apps.c.client_id,
     apps.c.refresh_policy,
+    apps.c.rotation_grace_s,
     refresh_tokens.c.install_id,
     refresh_tokens.c.hub_id,
     hubs.c.hub_domain,
@@ -224,7 +226,46 @@ _REFRESH_COLUMNS = (
     "scopes",
     "family_id",
     "created_ms",
+    "parent_id",
 )
+
+#: The refresh token's install is still active (correlated: one primary-key probe).
+_INSTALL_ACTIVE = (
+    select(installs.c.install_id)
+    .where(
+        installs.c.install_id == refresh_tokens.c.install_id,
+        installs.c.uninstalled_ms.is_(None),
+    )
+    .exists()
+)
+
+#: A refresh token that may still be used: not revoked, not rotated, its install active.
+_REFRESH_LIVE = (
+    refresh_tokens.c.revoked_ms.is_(None),
+    refresh_tokens.c.rotated_ms.is_(None),
+    _INSTALL_ACTIVE,
+)
+
+
+def _access_if_live() -> Any:
+    """``INSERT INTO access_tokens … SELECT … FROM live``: the access token is written only if
+    the refresh token is still live when the statement runs, in the same statement
+    (issue 15 item 9, RFC 7009 §2.2). On PostgreSQL ``live`` takes a ``FOR SHARE`` row lock,
+    which a concurrent revocation's ``UPDATE`` of that row must wait for (and, if the
+    revocation committed first, the row is re-checked and no longer matches); the
+    revocation's later ``UPDATE access_tokens`` then sees this token. Shared, so concurrent
+    refreshes of one static token do not queue behind each other. SQLite serialises writers
+    (``BEGIN IMMEDIATE``), so the plain check is enough there; the lock clause compiles away.
+    """
+    live = (
+        select(refresh_tokens.c.refresh_id)
+        .where(refresh_tokens.c.refresh_id == bindparam("p_refresh_id"), *_REFRESH_LIVE)
+        .with_for_update(read=True)
+        .cte("live")
+    )
+    columns = [access_tokens.c[name] for name in _ACCESS_COLUMNS]
+    values = select(*(bindparam(c.name, type_=c.type) for c in columns)).select_from(live)
+    return insert(access_tokens).from_select(columns, values)
 
 
 class _HotStatements:
@@ -252,12 +293,41 @@ class _HotStatements:
         )
         self.retire_refresh = hot.compile(
             update(refresh_tokens)
-            .where(
-                refresh_tokens.c.refresh_id == bindparam("p_id"),
-                refresh_tokens.c.rotated_ms.is_(None),
-                refresh_tokens.c.revoked_ms.is_(None),
-            )
+            .where(refresh_tokens.c.refresh_id == bindparam("p_id"), *_REFRESH_LIVE)
             .values(rotated_ms=bindparam("p_now"))
+        )
+        self.insert_access_if_live = hot.compile(_access_if_live())
+        # A no-op UPDATE: the row lock that queues concurrent grace retries of one token.
+        self.lock_retired = hot.compile(
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.refresh_id == bindparam("p_parent"),
+                refresh_tokens.c.revoked_ms.is_(None),
+                refresh_tokens.c.rotated_ms.is_not(None),
+            )
+            .values(rotated_ms=refresh_tokens.c.rotated_ms)
+        )
+        # Rotation grace (docs/decisions.md): the retired token's live successor, if it was
+        # never used (under rotation, using it rotates it), is retired in its place ...
+        self.retire_unused_successor = hot.compile(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.parent_id == bindparam("p_parent"), *_REFRESH_LIVE)
+            .values(rotated_ms=bindparam("p_now"))
+        )
+        # ... with the access token issued beside it (same family, same instant): the lost
+        # response carried it, so nobody legitimate holds it.
+        retired_now = select(refresh_tokens.c.created_ms).where(
+            refresh_tokens.c.parent_id == bindparam("p_parent"),
+            refresh_tokens.c.rotated_ms == bindparam("p_now"),
+        )
+        self.revoke_successor_access = hot.compile(
+            update(access_tokens)
+            .where(
+                access_tokens.c.family_id == bindparam("p_family"),
+                access_tokens.c.revoked_ms.is_(None),
+                access_tokens.c.created_ms.in_(retired_now.scalar_subquery()),
+            )
+            .values(revoked_ms=bindparam("p_now"))
         )
 
 
@@ -286,25 +356,33 @@ def _refresh_params(token: NewRefreshToken) -> dict[str, Any]:
         "scopes": _join(token.scopes),
         "family_id": token.family_id,
         "created_ms": token.created_ms,
+        "parent_id": token.parent_id,
     }
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int = 10_000) -> None:
     # WAL lets readers run beside the one writer; the busy timeout makes writers queue instead
     # of failing when several worker processes share the file.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
-def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+#: The default of the ``db_timeout`` setting (seconds).
+DB_TIMEOUT_S = 10.0
+
+
+def create_engine(
+    database_url: str, *, pool_size: int = 10, timeout: float = DB_TIMEOUT_S
+) -> AsyncEngine:
     url = to_async_url(database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        pragmas = functools.partial(_sqlite_pragmas, busy_ms=int(timeout * 1000))
+        event.listen(engine.sync_engine, "connect", pragmas)
         return engine
     return create_async_engine(
         url,
@@ -312,22 +390,28 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         pool_timeout=5,
         pool_recycle=1800,
-        connect_args={"timeout": 5, "command_timeout": 10},
+        connect_args={"timeout": min(5, timeout), "command_timeout": timeout},
     )
 
 
 class SqlStore:
     """:class:`~hubauth.store.base.Store` over an :class:`AsyncEngine`."""
 
-    def __init__(self, engine: AsyncEngine, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, pool_size: int = 10, timeout: float = DB_TIMEOUT_S
+    ) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._hot: HotPath = hot_path_for(engine.url, pool_size)
+        self.timeout = timeout
+        self._hot: HotPath = hot_path_for(engine.url, pool_size, timeout)
         self._sql = _HotStatements(self._hot)
 
     @classmethod
-    def from_url(cls, database_url: str, *, pool_size: int = 10) -> SqlStore:
-        return cls(create_engine(database_url, pool_size=pool_size), pool_size=pool_size)
+    def from_url(
+        cls, database_url: str, *, pool_size: int = 10, timeout: float = DB_TIMEOUT_S
+    ) -> SqlStore:
+        engine = create_engine(database_url, pool_size=pool_size, timeout=timeout)
+        return cls(engine, pool_size=pool_size, timeout=timeout)
 
     async def close(self) -> None:
         await self._hot.close()
@@ -411,6 +495,14 @@ class SqlStore:
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(apps).where(apps.c.app_id == app_id).values(refresh_policy=policy.value)
+            )
+        return result.rowcount == 1
+
+    @_unavailable_on_db_loss
+    async def set_rotation_grace(self, app_id: int, seconds: int | None) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(apps).where(apps.c.app_id == app_id).values(rotation_grace_s=seconds)
             )
         return result.rowcount == 1
 
@@ -528,7 +620,9 @@ class SqlStore:
                 )
                 .values(uninstalled_ms=now_ms)
             )
-            for table in (refresh_tokens, access_tokens):
+            # Refresh tokens twice, as in revoke_family: a successor a concurrent rotation
+            # inserted after the first UPDATE's snapshot is caught by the second.
+            for table in (refresh_tokens, access_tokens, refresh_tokens):
                 await conn.execute(
                     update(table)
                     .where(
@@ -592,10 +686,12 @@ class SqlStore:
         # The conditional UPDATE comes first so SQLite takes its write lock up front and
         # PostgreSQL's row lock serialises racers: exactly one sees rowcount 1.
         return await self._hot.transaction(
-            (
-                self._sql.consume_code,
-                {"h": code_hash, "p_now": now_ms, "p_family": refresh.family_id},
-            ),
+            [
+                (
+                    self._sql.consume_code,
+                    {"h": code_hash, "p_now": now_ms, "p_family": refresh.family_id},
+                )
+            ],
             [
                 (self._sql.insert_refresh, _refresh_params(refresh)),
                 (self._sql.insert_access, _access_params(access)),
@@ -627,6 +723,7 @@ class SqlStore:
             hub_deleted=row["deleted_ms"] is not None,
             install_active=row["uninstalled_ms"] is None,
             refresh_policy=RefreshPolicy(row["refresh_policy"]),
+            rotation_grace_s=row["rotation_grace_s"],
         )
 
     @_unavailable_on_db_loss
@@ -655,15 +752,42 @@ class SqlStore:
 
     @_unavailable_on_db_loss
     async def issue_access_token(self, access: NewAccessToken) -> None:
-        await self._hot.transaction(None, [(self._sql.insert_access, _access_params(access))])
+        await self._hot.transaction([], [(self._sql.insert_access, _access_params(access))])
+
+    @_unavailable_on_db_loss
+    async def issue_access_token_if_live(self, refresh_id: int, access: NewAccessToken) -> bool:
+        params = _access_params(access)
+        params["p_refresh_id"] = refresh_id
+        return await self._hot.transaction([(self._sql.insert_access_if_live, params)], [])
 
     @_unavailable_on_db_loss
     async def rotate_refresh_token(
         self, refresh_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
     ) -> bool:
         return await self._hot.transaction(
-            (self._sql.retire_refresh, {"p_id": refresh_id, "p_now": now_ms}),
+            [(self._sql.retire_refresh, {"p_id": refresh_id, "p_now": now_ms})],
             [
+                (self._sql.insert_refresh, _refresh_params(new_refresh)),
+                (self._sql.insert_access, _access_params(access)),
+            ],
+        )
+
+    @_unavailable_on_db_loss
+    async def replace_unused_successor(
+        self, retired_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
+    ) -> bool:
+        # Concurrent retries of one retired token queue on its row (PostgreSQL; SQLite's
+        # write lock does the same), so each one's successor lookup runs after the previous
+        # retry committed and finds that retry's successor: never two live successors, and
+        # the later retry wins (docs/decisions.md, "Rotation grace").
+        step = {"p_parent": retired_id, "p_now": now_ms, "p_family": new_refresh.family_id}
+        return await self._hot.transaction(
+            [
+                (self._sql.lock_retired, step),
+                (self._sql.retire_unused_successor, step),
+            ],
+            [
+                (self._sql.revoke_successor_access, step),
                 (self._sql.insert_refresh, _refresh_params(new_refresh)),
                 (self._sql.insert_access, _access_params(access)),
             ],
@@ -714,7 +838,10 @@ class SqlStore:
     async def revoke_family(self, family_id: str, now_ms: int) -> int:
         total = 0
         async with self.engine.begin() as conn:
-            for table in (refresh_tokens, access_tokens):
+            # Refresh tokens a second time: on PostgreSQL (READ COMMITTED) the first UPDATE may
+            # have waited for a rotation holding one of the family's rows, whose successor was
+            # inserted after that UPDATE's snapshot; once it committed, the next statement sees it.
+            for table in (refresh_tokens, access_tokens, refresh_tokens):
                 result = await conn.execute(
                     update(table)
                     .where(table.c.family_id == family_id, table.c.revoked_ms.is_(None))
