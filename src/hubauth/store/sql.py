@@ -315,10 +315,15 @@ class _HotStatements:
             .values(rotated_ms=bindparam("p_now"))
         )
         # ... with the access token issued beside it (same family, same instant): the lost
-        # response carried it, so nobody legitimate holds it.
+        # response carried it, so nobody legitimate holds it. An access token of the retired
+        # token's own issue is never matched (strictly later), so if both were issued in the
+        # same millisecond the successor's simply lives out its lifetime.
         retired_now = select(refresh_tokens.c.created_ms).where(
             refresh_tokens.c.parent_id == bindparam("p_parent"),
             refresh_tokens.c.rotated_ms == bindparam("p_now"),
+        )
+        parent_issued = select(refresh_tokens.c.created_ms).where(
+            refresh_tokens.c.refresh_id == bindparam("p_parent")
         )
         self.revoke_successor_access = hot.compile(
             update(access_tokens)
@@ -326,6 +331,7 @@ class _HotStatements:
                 access_tokens.c.family_id == bindparam("p_family"),
                 access_tokens.c.revoked_ms.is_(None),
                 access_tokens.c.created_ms.in_(retired_now.scalar_subquery()),
+                access_tokens.c.created_ms > parent_issued.scalar_subquery(),
             )
             .values(revoked_ms=bindparam("p_now"))
         )
