@@ -12,7 +12,7 @@ import asyncio
 import functools
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
 import orjson
@@ -90,6 +90,34 @@ def _unavailable_on_db_loss(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaita
             raise
 
     return wrapper
+
+
+def _bounded(
+    fn: Callable[Concatenate[SqlStore, P], Awaitable[T]],
+) -> Callable[Concatenate[SqlStore, P], Awaitable[T]]:
+    """A SQLAlchemy-path operation a request waits for: the request waits at most the store's
+    timeout, then gets a 503 (TimeoutError -> StoreUnavailable). The operation itself is not
+    cancelled but finishes in the background, bounded by asyncpg's command timeout: cancelled
+    mid-statement, SQLAlchemy would wait for a ROLLBACK on the same frozen server (issue 21),
+    and each such wait is another request's worth of time."""
+
+    @functools.wraps(fn)
+    async def wrapper(self: SqlStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        work = asyncio.ensure_future(fn(self, *args, **kwargs))
+        try:
+            return await asyncio.wait_for(asyncio.shield(work), self.timeout)
+        except BaseException:
+            if not work.done():
+                work.add_done_callback(_forget)
+            raise
+
+    return wrapper
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    """An abandoned operation's outcome: nobody waits for it any more (no "never retrieved")."""
+    if not task.cancelled():
+        task.exception()
 
 
 #: SQLSTATEs (PostgreSQL appendix A) that mean "the database cannot serve right now" rather
@@ -424,6 +452,7 @@ class SqlStore:
         await self.engine.dispose()
 
     @_unavailable_on_db_loss
+    @_bounded
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(select(1))
@@ -479,6 +508,7 @@ class SqlStore:
         return _app(row) if row else None
 
     @_unavailable_on_db_loss
+    @_bounded
     async def find_app(self, app_id: int) -> App | None:
         row = await self._one(select(apps).where(apps.c.app_id == app_id))
         return _app(row._mapping) if row else None
@@ -522,11 +552,13 @@ class SqlStore:
         return _hub(await self._insert_returning(hubs, values, "hub"))
 
     @_unavailable_on_db_loss
+    @_bounded
     async def find_hub(self, hub_id: int) -> Hub | None:
         row = await self._one(select(hubs).where(hubs.c.hub_id == hub_id))
         return _hub(row) if row else None
 
     @_unavailable_on_db_loss
+    @_bounded
     async def delete_hub(self, hub_id: int, now_ms: int) -> bool:
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -561,11 +593,13 @@ class SqlStore:
             )
 
     @_unavailable_on_db_loss
+    @_bounded
     async def find_user(self, user_id: int) -> User | None:
         row = await self._one(select(users).where(users.c.user_id == user_id))
         return _user(row) if row else None
 
     @_unavailable_on_db_loss
+    @_bounded
     async def find_user_by_email(self, email: str) -> User | None:
         row = await self._one(select(users).where(users.c.email == email))
         return _user(row) if row else None
@@ -577,6 +611,7 @@ class SqlStore:
             await conn.execute(stmt)
 
     @_unavailable_on_db_loss
+    @_bounded
     async def list_user_hubs(self, user_id: int) -> list[Hub]:
         stmt = (
             select(hubs)
@@ -594,6 +629,7 @@ class SqlStore:
     # --- installs -----------------------------------------------------------------------------
 
     @_unavailable_on_db_loss
+    @_bounded
     async def upsert_install(
         self, app_id: int, hub_id: int, user_id: int, scopes: Sequence[str], now_ms: int
     ) -> Install:
@@ -615,6 +651,7 @@ class SqlStore:
         return Install(install_id, app_id, hub_id, user_id, tuple(scopes))
 
     @_unavailable_on_db_loss
+    @_bounded
     async def uninstall(self, app_id: int, hub_id: int, now_ms: int) -> int:
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -643,6 +680,7 @@ class SqlStore:
     # --- authorization codes ------------------------------------------------------------------
 
     @_unavailable_on_db_loss
+    @_bounded
     async def save_code(self, code: AuthCode) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -800,6 +838,7 @@ class SqlStore:
         )
 
     @_unavailable_on_db_loss
+    @_bounded
     async def revoke_refresh_token(
         self, token_hash: bytes, now_ms: int, *, with_access_tokens: bool
     ) -> bool:
@@ -829,6 +868,7 @@ class SqlStore:
         return True
 
     @_unavailable_on_db_loss
+    @_bounded
     async def revoke_access_token(self, token_hash: bytes, now_ms: int) -> bool:
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -841,6 +881,7 @@ class SqlStore:
         return result.rowcount == 1
 
     @_unavailable_on_db_loss
+    @_bounded
     async def revoke_family(self, family_id: str, now_ms: int) -> int:
         total = 0
         async with self.engine.begin() as conn:
