@@ -270,11 +270,13 @@ def test_frozen_cluster_answers_within_the_timeout_then_recovers_by_itself(
     assert_intact(fleet, cluster.url)
 
 
-async def keep_refreshing(fleet: Fleet, client: httpx.AsyncClient, seconds: float) -> None:
+async def keep_refreshing(
+    fleet: Fleet, client: httpx.AsyncClient, seconds: float, stop: asyncio.Event | None = None
+) -> None:
     deadline = time.monotonic() + seconds
 
     async def loop(install: Install) -> None:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (stop and stop.is_set()):
             await fleet.refresh(client, install)
             await asyncio.sleep(0.05)
 
@@ -308,11 +310,15 @@ def test_sigkill_during_rotation_bursts_revokes_no_family(
 
             async def burst(target: Server) -> None:
                 async with httpx.AsyncClient(base_url=target.url, timeout=30) as client:
-                    running = asyncio.ensure_future(keep_refreshing(fleet, client, seconds=30))
+                    killed = asyncio.Event()
+                    running = asyncio.ensure_future(
+                        keep_refreshing(fleet, client, seconds=30, stop=killed)
+                    )
                     before = sum(i.acked for i in fleet.installs)
                     while sum(i.acked for i in fleet.installs) < before + 40:
                         await asyncio.sleep(0.01)
                     await asyncio.to_thread(target.kill)
+                    killed.set()  # the clients retry when the server is back, within the grace
                     await running
 
             asyncio.run(burst(server))
