@@ -164,7 +164,8 @@ def family_state(database_url: str, app_id: int) -> dict[str, int]:
 async def assert_tokens_work(fleet: Fleet, client: httpx.AsyncClient) -> None:
     for install in fleet.installs:
         for kind in ("access", "refresh"):
-            response = await client.get(f"/oauth/v1/{kind}-tokens/{install.tokens[kind + '_token']}")
+            token = install.tokens[f"{kind}_token"]
+            response = await client.get(f"/oauth/v1/{kind}-tokens/{token}")
             assert response.status_code == 200, f"an acknowledged {kind} token was lost"
 
 
@@ -181,7 +182,7 @@ def assert_intact(fleet: Fleet, database_url: str) -> None:
 
 async def _sql(cluster: PgCluster, *statements: str) -> None:
     for statement in statements:
-        await cluster._execute(statement)  # noqa: SLF001 - the test's own cluster
+        await cluster._execute(statement)  # the test's own cluster
 
 
 def test_withheld_commit_acknowledgements_answer_503_in_time_and_every_install_survives(
