@@ -82,6 +82,13 @@ class Settings(BaseSettings):
         description="Under rotate: seconds a retired refresh token may be retried while its "
         "successor is unused (0: off; per app: apps set-rotation-grace)",
     )
+    code_retry_grace: int = Field(
+        0,
+        ge=0,
+        le=60,
+        description="Seconds a used code may be redeemed again by its client (same redirect "
+        "URI and PKCE verifier, first tokens unused); 0: refused, as RFC 6749 4.1.2 requires",
+    )
     db_timeout: float = Field(
         10, ge=0.5, le=120, description="Longest wait for the database per request (s) before 503"
     )
@@ -186,6 +193,7 @@ class Settings(BaseSettings):
             revoke_on_code_replay=self.revoke_on_code_replay,
             uniform_token_errors=self.uniform_token_errors,
             rotation_grace_s=self.rotation_grace,
+            code_retry_grace_s=self.code_retry_grace,
             hublet=self.hublet,
         )
 

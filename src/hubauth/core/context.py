@@ -33,6 +33,11 @@ class Policy:
     #: own client, while its successor is still unused, to recover a lost response
     #: (docs/decisions.md, "Rotation grace"); 0 disables. An app may override it.
     rotation_grace_s: int = 30
+    #: Off by default (RFC 6749 §4.1.2: a used code MUST be refused). When > 0, a used code
+    #: presented again by its client, with the same redirect URI and PKCE verifier, within
+    #: this many seconds, while nothing its first redemption issued was used, replaces that
+    #: redemption (docs/decisions.md, "Code exchange after a lost response").
+    code_retry_grace_s: int = 0
     hublet: str = "na1"
 
 

@@ -79,6 +79,9 @@ async def authorization_code(
             _failed(ctx, "foreign_code", app_id=app.app_id, owner_app_id=record.app_id)
         raise errors.bad_auth_code()
     if record.consumed_ms is not None:
+        retried = await _code_retried(ctx, app, record, redirect_uri, code_verifier, now)
+        if retried is not None:
+            return retried
         await _code_replayed(ctx, record, now)
         raise errors.bad_auth_code()
     if now >= record.expires_ms:
@@ -96,6 +99,25 @@ async def authorization_code(
     if not record.install_active:
         raise errors.bad_auth_code()
 
+    refresh_value, refresh, access_value, access, ttl = _code_tokens(ctx, app, record, now)
+    if not await ctx.store.redeem_code(code_hash, now, refresh, access):
+        # Lost a race against a concurrent redemption: that is a replay too.
+        await _code_replayed(ctx, record, now)
+        raise errors.bad_auth_code()
+    ctx.audit(
+        "grant_issued",
+        grant_type="authorization_code",
+        app_id=app.app_id,
+        hub_id=record.hub_id,
+        user_id=record.user_id,
+        family=refresh.family_id,
+    )
+    return _code_issued(record, access_value, refresh_value, ttl)
+
+
+def _code_tokens(
+    ctx: Context, app: App, record: AuthCode, now: int
+) -> tuple[str, NewRefreshToken, str, NewAccessToken, int]:
     family_id = tokens.new_family_id(now)
     refresh_value = tokens.new_refresh_token(record.hublet, ctx.policy.token_shape)
     refresh = NewRefreshToken(
@@ -119,18 +141,10 @@ async def authorization_code(
         now_ms=now,
         install_id=record.install_id,
     )
-    if not await ctx.store.redeem_code(code_hash, now, refresh, access):
-        # Lost a race against a concurrent redemption: that is a replay too.
-        await _code_replayed(ctx, record, now)
-        raise errors.bad_auth_code()
-    ctx.audit(
-        "grant_issued",
-        grant_type="authorization_code",
-        app_id=app.app_id,
-        hub_id=record.hub_id,
-        user_id=record.user_id,
-        family=family_id,
-    )
+    return refresh_value, refresh, access_value, access, ttl
+
+
+def _code_issued(record: AuthCode, access_value: str, refresh_value: str, ttl: int) -> IssuedTokens:
     return IssuedTokens(
         access_token=access_value,
         refresh_token=refresh_value,
@@ -140,6 +154,52 @@ async def authorization_code(
         hub_id=record.hub_id,
         user_id=record.user_id,
     )
+
+
+async def _code_retried(
+    ctx: Context,
+    app: App,
+    record: AuthCode,
+    redirect_uri: str,
+    code_verifier: str | None,
+    now: int,
+) -> IssuedTokens | None:
+    """Opt-in (``code_retry_grace``, default 0 = off): a used code presented again may replace
+    its first redemption instead of being refused. RFC 6749 §4.1.2 says a code used more than
+    once MUST be refused, which is the default; docs/decisions.md ("Code exchange after a lost
+    response") says when an operator may choose otherwise. Every one of these must hold:
+    the same authenticated client (checked by the caller), within the grace after the first
+    redemption, the same redirect URI and a PKCE verifier that matches (RFC 9700 §4.5: an
+    intercepted code alone is useless), and nothing from the first redemption used: its refresh
+    token never refreshed. Then, atomically, the first redemption's tokens are revoked and a
+    new family issued; the code now points at it. None: treat it as a replay.
+    """
+    grace_ms = ctx.policy.code_retry_grace_s * 1000
+    if grace_ms <= 0 or record.consumed_ms is None or record.family_id is None:
+        return None
+    if now - record.consumed_ms > grace_ms or now >= record.expires_ms:
+        return None
+    if redirect_uri != record.redirect_uri or record.hub_deleted or not record.install_active:
+        return None
+    try:
+        _check_pkce(record, code_verifier)
+    except errors.TokenError:
+        return None
+    refresh_value, refresh, access_value, access, ttl = _code_tokens(ctx, app, record, now)
+    replaced = await ctx.store.redeem_code_again(
+        record.code_hash, record.family_id, now - grace_ms, now, refresh, access
+    )
+    if not replaced:
+        return None
+    ctx.audit(
+        "code_redeemed_again",
+        app_id=app.app_id,
+        hub_id=record.hub_id,
+        user_id=record.user_id,
+        family=refresh.family_id,
+        replaced_family=record.family_id,
+    )
+    return _code_issued(record, access_value, refresh_value, ttl)
 
 
 def _check_pkce(record: AuthCode, verifier: str | None) -> None:

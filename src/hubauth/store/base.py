@@ -112,6 +112,21 @@ class Store(Protocol):
         """Atomically mark the code consumed and store both tokens; False if already consumed."""
         ...
 
+    async def redeem_code_again(
+        self,
+        code_hash: bytes,
+        first_family: str,
+        consumed_since_ms: int,
+        now_ms: int,
+        refresh: NewRefreshToken,
+        access: NewAccessToken,
+    ) -> bool:
+        """Atomically replace a redemption: if the code was consumed at or after
+        ``consumed_since_ms`` into ``first_family`` and that family's refresh token was never
+        used, revoke the family's tokens, point the code at ``refresh.family_id`` and store
+        both tokens; False, writing nothing, otherwise."""
+        ...
+
     # --- tokens -------------------------------------------------------------------------------
     async def find_refresh_token(self, token_hash: bytes) -> RefreshTokenRecord | None: ...
 

@@ -16,7 +16,18 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
 import orjson
-from sqlalchemy import and_, bindparam, delete, event, func, insert, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -325,6 +336,44 @@ class _HotStatements:
             .values(rotated_ms=bindparam("p_now"))
         )
         self.insert_access_if_live = hot.compile(_access_if_live())
+        # Code exchange retried (opt-in, docs/decisions.md): the code moves to the new family
+        # only if it still points at the first one and was consumed recently ...
+        self.move_code = hot.compile(
+            update(auth_codes)
+            .where(
+                auth_codes.c.code_hash == bindparam("h"),
+                auth_codes.c.family_id == bindparam("p_old"),
+                auth_codes.c.consumed_ms >= bindparam("p_since"),
+            )
+            .values(family_id=bindparam("p_family"))
+        )
+        # ... and the first family's one refresh token is revoked only if it was never used:
+        # not rotated, and no access token minted from it besides the code's own.
+        family_access_count = (
+            select(func.count())
+            .select_from(access_tokens)
+            .where(access_tokens.c.family_id == bindparam("p_old"))
+            .scalar_subquery()
+        )
+        self.revoke_unused_first_refresh = hot.compile(
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.family_id == bindparam("p_old"),
+                refresh_tokens.c.parent_id.is_(None),
+                refresh_tokens.c.revoked_ms.is_(None),
+                refresh_tokens.c.rotated_ms.is_(None),
+                family_access_count == literal_column("1"),
+            )
+            .values(revoked_ms=bindparam("p_now"))
+        )
+        self.revoke_family_access = hot.compile(
+            update(access_tokens)
+            .where(
+                access_tokens.c.family_id == bindparam("p_old"),
+                access_tokens.c.revoked_ms.is_(None),
+            )
+            .values(revoked_ms=bindparam("p_now"))
+        )
         # A no-op UPDATE: the row lock that queues concurrent grace retries of one token.
         self.lock_retired = hot.compile(
             update(refresh_tokens)
@@ -737,6 +786,35 @@ class SqlStore:
                 )
             ],
             [
+                (self._sql.insert_refresh, _refresh_params(refresh)),
+                (self._sql.insert_access, _access_params(access)),
+            ],
+        )
+
+    @_unavailable_on_db_loss
+    async def redeem_code_again(
+        self,
+        code_hash: bytes,
+        first_family: str,
+        consumed_since_ms: int,
+        now_ms: int,
+        refresh: NewRefreshToken,
+        access: NewAccessToken,
+    ) -> bool:
+        step = {
+            "h": code_hash,
+            "p_old": first_family,
+            "p_since": consumed_since_ms,
+            "p_now": now_ms,
+            "p_family": refresh.family_id,
+        }
+        return await self._hot.transaction(
+            [
+                (self._sql.move_code, step),
+                (self._sql.revoke_unused_first_refresh, step),
+            ],
+            [
+                (self._sql.revoke_family_access, step),
                 (self._sql.insert_refresh, _refresh_params(refresh)),
                 (self._sql.insert_access, _access_params(access)),
             ],
