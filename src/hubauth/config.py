@@ -25,6 +25,8 @@ from pydantic_settings import (
 
 from hubauth.core.context import Policy
 from hubauth.core.models import RefreshPolicy
+from hubauth.core.redirect_uris import RegistrationPolicy
+from hubauth.core.sunset import V1Sunset
 from hubauth.core.tokens import TokenShape
 from hubauth.store.urls import DEFAULT_URL, BadDatabaseURL, redacted, to_async_url
 
@@ -95,6 +97,11 @@ class Settings(BaseSettings):
     allow_query_credentials_v1: bool = Field(
         True, description="Accept client_secret/refresh_token in the v1 token query string"
     )
+    accept_json_bodies: bool = Field(
+        True,
+        description="v3 and dated token endpoints accept application/json bodies "
+        "(hubspot-sdk); false: 415 as on v1",
+    )
     max_body_bytes: int = Field(
         16_384, ge=1024, le=1_048_576, description="Largest request body accepted"
     )
@@ -124,11 +131,46 @@ class Settings(BaseSettings):
     rate_limit_redis_prefix: str = Field(
         "hubauth:rl:", min_length=1, max_length=64, description="Prefix of the Redis keys"
     )
+    session_idle_timeout: int = Field(
+        3600, ge=60, le=86_400, description="Install-page session ends after this long unused (s)"
+    )
+    session_absolute_timeout: int = Field(
+        28_800,
+        ge=60,
+        le=604_800,
+        description="Install-page session ends this long after it began (s)",
+    )
+    signin_window: int = Field(
+        900, ge=1, le=86_400, description="Rolling window of the install pages' sign-in limits (s)"
+    )
+    signin_email_failures: int = Field(
+        10, ge=1, le=1_000_000, description="Failed sign-ins per e-mail address per window"
+    )
+    signin_address_attempts: int = Field(
+        50,
+        ge=1,
+        le=1_000_000,
+        description="Sign-in attempts (successes included) per client address per window",
+    )
+    signin_concurrency: int = Field(
+        2, ge=1, le=64, description="Password hashes computed at once per worker"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Least severe log level written"
     )
     log_format: Literal["json", "text"] = Field(
         "json", description="json: one JSON object per line (for log shippers); text: for humans"
+    )
+    redirect_uri_policy: RegistrationPolicy = Field(
+        RegistrationPolicy.HUBSPOT,
+        description="Redirect URIs an app may register: hubspot (https, or http on localhost; "
+        "no IP addresses) or rfc8252 (also http loopback IP literals, any port, for native apps)",
+    )
+    v1_sunset: V1Sunset = Field(
+        V1Sunset.ANNOUNCE,
+        description="OAuth v1's retirement on 2027-02-16: announce (Deprecation, Sunset and Link "
+        "headers on every v1 response), enforce (the same, then 410 from the sunset on the "
+        "server's clock) or off",
     )
     shutdown_timeout: int = Field(
         30,
@@ -195,6 +237,7 @@ class Settings(BaseSettings):
             rotation_grace_s=self.rotation_grace,
             code_retry_grace_s=self.code_retry_grace,
             hublet=self.hublet,
+            redirect_uri_policy=self.redirect_uri_policy,
         )
 
     def server_key(self) -> bytes:
@@ -302,6 +345,8 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         settings = _FromFile(**clean)
     except ValidationError as exc:
         problems += _describe(exc, _Sources(clean, file, file_data))
+    if len(problems) == 1:  # the common case reads as one line
+        raise ConfigError(f"invalid configuration: {problems[0].strip()}")
     if problems or settings is None:
         raise ConfigError("\n".join(["invalid configuration:", *problems]))
     return settings

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 from hubauth.core.audit import AuditSink, log_audit
 from hubauth.core.clock import Clock
+from hubauth.core.ports import Store
+from hubauth.core.redirect_uris import RegistrationPolicy
 from hubauth.core.tokens import TokenHasher, TokenShape
-from hubauth.store.base import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,8 @@ class Policy:
     #: redemption (docs/decisions.md, "Code exchange after a lost response").
     code_retry_grace_s: int = 0
     hublet: str = "na1"
+    #: Which redirect URIs an app may register: HubSpot's rules, or also RFC 8252 loopback IPs.
+    redirect_uri_policy: RegistrationPolicy = RegistrationPolicy.HUBSPOT
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The SQL implementation of :class:`hubauth.store.base.Store` for SQLite and PostgreSQL.
+"""The SQL implementation of :class:`hubauth.core.ports.Store` for SQLite and PostgreSQL.
 
 One code path serves both backends (SQLAlchemy Core); the only dialect-specific pieces are the
 connection set-up (SQLite pragmas) and the install upsert. Every security-state change is a
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
@@ -37,8 +37,10 @@ from hubauth.core.models import (
     AccessTokenRecord,
     App,
     AuthCode,
+    BrowserSession,
     Hub,
     Install,
+    InstallFlow,
     NewAccessToken,
     NewRefreshToken,
     RefreshPolicy,
@@ -47,14 +49,16 @@ from hubauth.core.models import (
     TokenUse,
     User,
 )
-from hubauth.store.base import StoreUnavailable
+from hubauth.core.ports import StoreUnavailable
 from hubauth.store.hot import HotPath, hot_path_for
 from hubauth.store.schema import (
     access_tokens,
     apps,
     auth_codes,
+    browser_sessions,
     hub_members,
     hubs,
+    install_flows,
     installs,
     refresh_tokens,
     users,
@@ -86,7 +90,9 @@ class Conflict(ValueError):
     """A unique value (client_id, email, explicit id) is already taken."""
 
 
-def _unavailable_on_db_loss(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+def _unavailable_on_db_loss(
+    fn: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
     """Turn "the database is gone" into :class:`StoreUnavailable`; other errors stay bugs."""
 
     @functools.wraps(fn)
@@ -167,6 +173,10 @@ def _app(row: Mapping[str, Any]) -> App:
         is_private_distribution=bool(row["is_private_distribution"]),
         refresh_policy=RefreshPolicy(row["refresh_policy"]),
         rotation_grace_s=row["rotation_grace_s"],
+        previous_secret_hash=(
+            bytes(row["previous_secret_hash"]) if row["previous_secret_hash"] else None
+        ),
+        previous_secret_until_ms=row["previous_secret_until_ms"],
     )
 
 
@@ -478,7 +488,7 @@ def create_engine(
 
 
 class SqlStore:
-    """:class:`~hubauth.store.base.Store` over an :class:`AsyncEngine`."""
+    """:class:`~hubauth.core.ports.Store` over an :class:`AsyncEngine`."""
 
     def __init__(
         self, engine: AsyncEngine, *, pool_size: int = 10, timeout: float = DB_TIMEOUT_S
@@ -569,11 +579,25 @@ class SqlStore:
         return [_app(r._mapping) for r in rows]
 
     @_unavailable_on_db_loss
-    async def set_client_secret_hash(self, app_id: int, secret_hash: bytes) -> None:
+    async def set_client_secret_hash(
+        self,
+        app_id: int,
+        secret_hash: bytes,
+        *,
+        previous_hash: bytes | None = None,
+        previous_until_ms: int | None = None,
+    ) -> bool:
         async with self.engine.begin() as conn:
-            await conn.execute(
-                update(apps).where(apps.c.app_id == app_id).values(client_secret_hash=secret_hash)
+            result = await conn.execute(
+                update(apps)
+                .where(apps.c.app_id == app_id)
+                .values(
+                    client_secret_hash=secret_hash,
+                    previous_secret_hash=previous_hash,
+                    previous_secret_until_ms=previous_until_ms,
+                )
             )
+        return bool(result.rowcount)
 
     @_unavailable_on_db_loss
     async def set_refresh_policy(self, app_id: int, policy: RefreshPolicy) -> bool:
@@ -984,6 +1008,15 @@ class SqlStore:
             (access_tokens, access_tokens.c.access_id, access_tokens.c.expires_ms < now_ms),
             (auth_codes, auth_codes.c.code_hash, auth_codes.c.expires_ms < now_ms),
             (
+                browser_sessions,
+                browser_sessions.c.session_id,
+                or_(
+                    browser_sessions.c.idle_expires_ms < now_ms,
+                    browser_sessions.c.expires_ms < now_ms,
+                ),
+            ),
+            (install_flows, install_flows.c.flow_id, install_flows.c.expires_ms < now_ms),
+            (
                 refresh_tokens,
                 refresh_tokens.c.refresh_id,
                 or_(
@@ -1009,6 +1042,166 @@ class SqlStore:
                     break
                 await asyncio.sleep(0)  # let serving requests in between batches
         return removed
+
+    # --- install-page sessions -------------------------------------------------------------
+
+    @_unavailable_on_db_loss
+    async def create_browser_session(
+        self, token_hash: bytes, csrf_token: str, now_ms: int, idle_expires_ms: int, expires_ms: int
+    ) -> int:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                insert(browser_sessions).values(
+                    token_hash=token_hash,
+                    csrf_token=csrf_token,
+                    created_ms=now_ms,
+                    idle_expires_ms=idle_expires_ms,
+                    expires_ms=expires_ms,
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    @_unavailable_on_db_loss
+    async def find_browser_session(self, token_hash: bytes, now_ms: int) -> BrowserSession | None:
+        t = browser_sessions.c
+        row = await self._one(
+            select(browser_sessions).where(
+                t.token_hash == token_hash, t.idle_expires_ms > now_ms, t.expires_ms > now_ms
+            )
+        )
+        if row is None:
+            return None
+        return BrowserSession(
+            session_id=row.session_id,
+            csrf_token=row.csrf_token,
+            user_id=row.user_id,
+            signed_in_ms=row.signed_in_ms,
+            created_ms=row.created_ms,
+            idle_expires_ms=row.idle_expires_ms,
+            expires_ms=row.expires_ms,
+        )
+
+    @_unavailable_on_db_loss
+    async def touch_browser_session(self, session_id: int, idle_expires_ms: int) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(browser_sessions)
+                .where(browser_sessions.c.session_id == session_id)
+                .values(idle_expires_ms=idle_expires_ms)
+            )
+
+    @_unavailable_on_db_loss
+    async def sign_in_browser_session(
+        self,
+        session_id: int,
+        new_token_hash: bytes,
+        csrf_token: str,
+        user_id: int,
+        now_ms: int,
+        idle_expires_ms: int,
+    ) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(browser_sessions)
+                .where(browser_sessions.c.session_id == session_id)
+                .values(
+                    token_hash=new_token_hash,
+                    csrf_token=csrf_token,
+                    user_id=user_id,
+                    signed_in_ms=now_ms,
+                    idle_expires_ms=idle_expires_ms,
+                )
+            )
+        return result.rowcount == 1
+
+    @_unavailable_on_db_loss
+    async def delete_browser_session(self, session_id: int, *, keep_flows_for: int | None) -> None:
+        flows = install_flows.c
+        async with self.engine.begin() as conn:
+            if keep_flows_for is None:
+                await conn.execute(delete(install_flows).where(flows.session_id == session_id))
+            else:
+                await conn.execute(
+                    update(install_flows)
+                    .where(flows.session_id == session_id)
+                    .values(session_id=keep_flows_for)
+                )
+            await conn.execute(
+                delete(browser_sessions).where(browser_sessions.c.session_id == session_id)
+            )
+
+    @_unavailable_on_db_loss
+    async def add_install_flow(self, flow: InstallFlow, max_per_session: int) -> None:
+        flows = install_flows.c
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(install_flows).values(
+                    flow_id=flow.flow_id,
+                    session_id=flow.session_id,
+                    params=orjson.dumps(flow.params).decode(),
+                    pinned_hub_id=flow.pinned_hub_id,
+                    chosen_hub_id=flow.chosen_hub_id,
+                    created_ms=flow.created_ms,
+                    expires_ms=flow.expires_ms,
+                )
+            )
+            kept = (
+                select(flows.flow_id)
+                .where(flows.session_id == flow.session_id)
+                .order_by(flows.created_ms.desc(), flows.flow_id)
+                .limit(max_per_session)
+                .scalar_subquery()
+            )
+            await conn.execute(
+                delete(install_flows).where(
+                    flows.session_id == flow.session_id, flows.flow_id.not_in(kept)
+                )
+            )
+
+    @_unavailable_on_db_loss
+    async def find_install_flow(
+        self, flow_id: str, session_id: int, now_ms: int
+    ) -> InstallFlow | None:
+        flows = install_flows.c
+        row = await self._one(
+            select(install_flows).where(
+                flows.flow_id == flow_id, flows.session_id == session_id, flows.expires_ms > now_ms
+            )
+        )
+        if row is None:
+            return None
+        return InstallFlow(
+            flow_id=row.flow_id,
+            session_id=row.session_id,
+            params={str(k): str(v) for k, v in orjson.loads(row.params).items()},
+            pinned_hub_id=row.pinned_hub_id,
+            chosen_hub_id=row.chosen_hub_id,
+            created_ms=row.created_ms,
+            expires_ms=row.expires_ms,
+        )
+
+    @_unavailable_on_db_loss
+    async def set_install_flow_hub(self, flow_id: str, session_id: int, hub_id: int | None) -> None:
+        flows = install_flows.c
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(install_flows)
+                .where(flows.flow_id == flow_id, flows.session_id == session_id)
+                .values(chosen_hub_id=hub_id)
+            )
+
+    @_unavailable_on_db_loss
+    async def consume_install_flow(self, flow_id: str, session_id: int, now_ms: int) -> bool:
+        flows = install_flows.c
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(install_flows).where(
+                    flows.flow_id == flow_id,
+                    flows.session_id == session_id,
+                    flows.expires_ms > now_ms,
+                )
+            )
+        return result.rowcount == 1
 
     @_unavailable_on_db_loss
     async def count_rows(self) -> dict[str, int]:

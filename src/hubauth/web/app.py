@@ -21,11 +21,11 @@ from hubauth.contracts.checker import check_response, compile_all
 from hubauth.core.audit import fan_out, log_audit
 from hubauth.core.clock import Clock, SystemClock
 from hubauth.core.context import Context
+from hubauth.core.ports import StoreUnavailable
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
-from hubauth.store.base import StoreUnavailable
 from hubauth.store.sql import SqlStore
-from hubauth.web import authorize, discovery, oauth_v1, oauth_v3, ops
+from hubauth.web import appinstalls, authorize, discovery, oauth_v1, oauth_v3, ops
 from hubauth.web.access import AccessMiddleware
 from hubauth.web.errors import EXCEPTION_HANDLERS
 from hubauth.web.health import MigrationCheck
@@ -33,6 +33,7 @@ from hubauth.web.metrics import Metrics, counting_store_unavailable
 from hubauth.web.middleware import RequestIdMiddleware
 from hubauth.web.ratelimit import RateLimitMiddleware, build_limiter
 from hubauth.web.responses import ContractCheck
+from hubauth.web.sunset import V1SunsetMiddleware
 
 _log = logging.getLogger("hubauth")
 
@@ -43,7 +44,14 @@ class SchemaBehind(RuntimeError):
 
 def route_table() -> list[BaseRoute]:
     """Every public route, in one place (the OpenAPI description is generated from it)."""
-    return [*oauth_v1.routes, *oauth_v3.routes, *discovery.routes, *authorize.routes, *ops.routes]
+    return [
+        *oauth_v1.routes,
+        *oauth_v3.routes,
+        *appinstalls.routes,
+        *discovery.routes,
+        *authorize.routes,
+        *ops.routes,
+    ]
 
 
 def create_app(
@@ -108,7 +116,12 @@ def create_app(
     }
     limiter = build_limiter(settings, clock or SystemClock())
     # Outermost first: every response (429s included) gets a request id and an access-log line.
-    middleware = [Middleware(RequestIdMiddleware), Middleware(AccessMiddleware)]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(AccessMiddleware),
+        # Outside the rate limiter: a 429 from v1 carries the sunset headers too.
+        Middleware(V1SunsetMiddleware, mode=settings.v1_sunset),
+    ]
     if settings.rate_limit_enabled:
         middleware.append(Middleware(RateLimitMiddleware, limiter=limiter, settings=settings))
     middleware.extend(extra_middleware)
@@ -120,6 +133,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.limiter = limiter
     app.state.migration_check = MigrationCheck()
     compile_all()
     app.state.contract_check = contract_check or (

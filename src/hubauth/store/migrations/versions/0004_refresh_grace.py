@@ -1,16 +1,16 @@
 """Rotation grace: each rotated refresh token's successor points back at it, and an app may
 override the server-wide grace period (docs/decisions.md, "Rotation grace").
 
-Revision ID: 0002_refresh_grace
-Revises: 0001
+Revision ID: 0004_refresh_grace
+Revises: 0003_secret_grace
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_refresh_grace"
-down_revision = "0001"
+revision = "0004_refresh_grace"
+down_revision = "0003_secret_grace"
 branch_labels = None
 depends_on = None
 
