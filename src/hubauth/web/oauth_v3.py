@@ -14,6 +14,7 @@ thereby in proxy and server logs) is never also honoured.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from starlette.responses import Response
 from hubauth.core import introspection, revocation
 from hubauth.core.errors import invalid_request
 from hubauth.core.token_endpoint import response_body, token_request
+from hubauth.core.versions import API_VERSIONS
 from hubauth.web.forms import check_contract, read_form
 from hubauth.web.oauth_v1 import TOKEN_ERRORS
 from hubauth.web.responses import NO_STORE, json_response
@@ -54,10 +56,17 @@ async def _form(request: Request, contract: str) -> dict[str, str]:
     return check_contract(params, contract)
 
 
-async def token(request: Request) -> Response:
-    params = await _form(request, "token-request")
-    issued = await token_request(request.app.state.ctx, params)
-    return json_response(request.app.state, "token-response", response_body(issued))
+def token_endpoint(version: str) -> Callable[[Request], Awaitable[Response]]:
+    """The token handler of one version: only the grants its spec lists are served
+    (:data:`hubauth.core.versions.API_VERSIONS`)."""
+    grant_types = API_VERSIONS[version].grant_types
+
+    async def token(request: Request) -> Response:
+        params = await _form(request, "token-request")
+        issued = await token_request(request.app.state.ctx, params, grant_types)
+        return json_response(request.app.state, "token-response", response_body(issued))
+
+    return token
 
 
 async def introspect(request: Request) -> Response:
@@ -79,11 +88,16 @@ def _routes(version: str) -> list[ApiRoute]:
     return [
         ApiRoute(
             TOKEN_PATH.format(version=version),
-            token,
+            token_endpoint(version),
             methods=["POST"],
             name=f"{version}_token",
-            summary="Exchange a code or refresh token for tokens, or get an app token "
-            "(client_credentials); form body only",
+            summary="Exchange a code or refresh token for tokens"
+            + (
+                ", or get an app token (client_credentials)"
+                if "client_credentials" in API_VERSIONS[version].grant_types
+                else ""
+            )
+            + "; form body only",
             request_contract="token-request",
             responses={200: "token-response", **TOKEN_ERRORS},
             tags=tags,
