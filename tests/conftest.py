@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import requests
 import urllib3.connectionpool
 
 from hubauth.config import Settings
@@ -126,9 +127,9 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 # --- every body checked against HubSpot's published OpenAPI specs ------------------------------
 # The responses the suite already gets from hubauth (in-process through httpx.ASGITransport, and
-# from real `hubauth serve` processes through httpx and urllib3, which the official Python
-# client uses) are recorded on the client side, as sent on the wire; at the end of the session
-# each one that belongs to an operation of HubSpot's specs is validated against it
+# from real `hubauth serve` processes through httpx, urllib3 and requests, which the official
+# Python client uses) are recorded on the client side, as sent on the wire; at the end of the
+# session each one that belongs to an operation of HubSpot's specs is validated against it
 # (tests/hubspot_spec.py). A divergence fails the run and names the test that produced it.
 
 
@@ -175,6 +176,7 @@ def _record_httpx(response: httpx.Response) -> None:
 _sync_send = httpx.Client.send
 _async_send = httpx.AsyncClient.send
 _urlopen = urllib3.connectionpool.HTTPConnectionPool.urlopen
+_requests_send = requests.Session.send
 
 
 def _send(self: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
@@ -202,9 +204,25 @@ def _urlopen_recorded(
     return response
 
 
+def _requests_send_recorded(
+    self: requests.Session, request: requests.PreparedRequest, **kwargs: Any
+) -> requests.Response:
+    response = _requests_send(self, request, **kwargs)
+    if not kwargs.get("stream"):  # requests has read the body already
+        _observe(
+            request.method or "",
+            request.url or "",
+            response.status_code,
+            response.headers.get("content-type", ""),
+            response.content,
+        )
+    return response
+
+
 httpx.Client.send = _send  # type: ignore[method-assign]
 httpx.AsyncClient.send = _send_async  # type: ignore[method-assign]
 urllib3.connectionpool.HTTPConnectionPool.urlopen = _urlopen_recorded  # type: ignore[method-assign]
+requests.Session.send = _requests_send_recorded  # type: ignore[method-assign]
 
 
 def spec_divergences(observed: list[Observed]) -> list[str]:

@@ -21,11 +21,7 @@ from typing import Any
 
 import pytest
 
-from hubauth.core.clock import SystemClock
-from hubauth.core.context import Context
-from hubauth.core.tokens import TokenHasher
-from hubauth.store.sql import SqlStore
-from tests.support import ROOT, TEST_KEY, LiveServer, Seed, mint_code, seed
+from tests.support import ROOT, LiveServer, Seed, seed_and_code
 
 #: Pinned: the version the README names as working unmodified.
 NODE_CLIENT_VERSION = "14.0.1"
@@ -92,16 +88,6 @@ def live(database_url: str, server_env: dict[str, str]) -> Iterator[LiveServer]:
     server.stop()
 
 
-async def _seed_and_code(database_url: str) -> tuple[Seed, str]:
-    store = SqlStore.from_url(database_url, pool_size=1)
-    try:
-        ctx = Context(store=store, clock=SystemClock(), hasher=TokenHasher(TEST_KEY.encode()))
-        s = await seed(ctx)
-        return s, await mint_code(ctx, s)
-    finally:
-        await store.close()
-
-
 def _run_lifecycle(folder: Path, live: LiveServer, s: Seed, code: str) -> dict[str, Any]:
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -124,7 +110,7 @@ def _run_lifecycle(folder: Path, live: LiveServer, s: Seed, code: str) -> dict[s
 def test_official_node_client_runs_the_v1_lifecycle(
     node_client: Path, live: LiveServer, database_url: str
 ) -> None:
-    s, code = asyncio.run(_seed_and_code(database_url))
+    s, code = asyncio.run(seed_and_code(database_url))
     out = _run_lifecycle(node_client, live, s, code)
 
     assert out["version"] == NODE_CLIENT_VERSION
