@@ -26,6 +26,7 @@ from pydantic_settings import (
 from hubauth.core.context import Policy
 from hubauth.core.models import RefreshPolicy
 from hubauth.core.redirect_uris import RegistrationPolicy
+from hubauth.core.sunset import V1Sunset
 from hubauth.core.tokens import TokenShape
 from hubauth.store.urls import DEFAULT_URL, BadDatabaseURL, redacted, to_async_url
 
@@ -133,6 +134,12 @@ class Settings(BaseSettings):
         RegistrationPolicy.HUBSPOT,
         description="Redirect URIs an app may register: hubspot (https, or http on localhost; "
         "no IP addresses) or rfc8252 (also http loopback IP literals, any port, for native apps)",
+    )
+    v1_sunset: V1Sunset = Field(
+        V1Sunset.ANNOUNCE,
+        description="OAuth v1's retirement on 2027-02-16: announce (Deprecation, Sunset and Link "
+        "headers on every v1 response), enforce (the same, then 410 from the sunset on the "
+        "server's clock) or off",
     )
     shutdown_timeout: int = Field(
         30,

@@ -80,6 +80,9 @@ TOKEN_ERRORS = {
     503: "error",
 }
 
+#: With HUBAUTH_V1_SUNSET=enforce, from 2027-02-16 on the server's clock (web/sunset.py).
+RETIRED = {410: "error"}
+
 routes = [
     ApiRoute(
         "/oauth/v1/token",
@@ -88,7 +91,7 @@ routes = [
         name="v1_token",
         summary="Exchange a code or refresh token for tokens (client_credentials too)",
         request_contract="token-request",
-        responses={200: "token-response", **TOKEN_ERRORS},
+        responses={200: "token-response", **TOKEN_ERRORS, **RETIRED},
         tags=["OAuth v1"],
     ),
     ApiRoute(
@@ -97,7 +100,13 @@ routes = [
         methods=["GET"],
         name="v1_access_token_metadata",
         summary="Metadata of an access token (remaining lifetime in expires_in)",
-        responses={200: "access-token-metadata", 401: "error", 429: "rate-limit", 503: "error"},
+        responses={
+            200: "access-token-metadata",
+            401: "error",
+            429: "rate-limit",
+            503: "error",
+            **RETIRED,
+        },
         tags=["OAuth v1"],
     ),
     ApiRoute(
@@ -106,7 +115,13 @@ routes = [
         methods=["GET"],
         name="v1_refresh_token_metadata",
         summary="Metadata of a refresh token",
-        responses={200: "refresh-token-metadata", 404: "error", 429: "rate-limit", 503: "error"},
+        responses={
+            200: "refresh-token-metadata",
+            404: "error",
+            429: "rate-limit",
+            503: "error",
+            **RETIRED,
+        },
         tags=["OAuth v1"],
     ),
     ApiRoute(
@@ -115,7 +130,7 @@ routes = [
         methods=["DELETE"],
         name="v1_delete_refresh_token",
         summary="Delete a refresh token (access tokens minted from it stay valid by default)",
-        responses={204: None, 404: "error", 429: "rate-limit", 503: "error"},
+        responses={204: None, 404: "error", 429: "rate-limit", 503: "error", **RETIRED},
         tags=["OAuth v1"],
     ),
 ]
