@@ -2,18 +2,16 @@
 running ``hubauth serve`` by ``basePath``, performs the v1 OAuth lifecycle unmodified, on both
 databases (tests/node/v1_lifecycle.cjs).
 
-The client is installed by the test run itself into a cache folder outside the repository
-(``~/.cache/hubauth-tests/node/``, or ``HUBAUTH_TEST_CACHE``), once per version. Where ``node``
-or ``npm`` is missing the test fails when ``CI`` is set and is skipped with a reason otherwise.
+The client (pinned in ``tests/node/package.json``) is installed by the test run itself into a
+cache folder outside the repository (:mod:`tests.node_packages`). Where ``node`` or ``npm`` is
+missing the test fails when ``CI`` is set and is skipped with a reason otherwise.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,64 +19,26 @@ from typing import Any
 
 import pytest
 
+from tests import node_packages
 from tests.support import ROOT, LiveServer, Seed, seed_and_code
 
-#: Pinned: the version the README names as working unmodified.
-NODE_CLIENT_VERSION = "14.0.1"
-SCRIPT = ROOT / "tests" / "node" / "v1_lifecycle.cjs"
+HERE = ROOT / "tests" / "node"
+SCRIPT = HERE / "v1_lifecycle.cjs"
 
 
-def _cache_root() -> Path:
-    raw = os.environ.get("HUBAUTH_TEST_CACHE")
-    return Path(raw) if raw else Path.home() / ".cache" / "hubauth-tests"
-
-
-def _missing_tool() -> str | None:
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed (Node 20+ with npm runs the official Node client)"
-    return None
-
-
-def _installed_version(folder: Path) -> str | None:
-    manifest = folder / "node_modules" / "@hubspot" / "api-client" / "package.json"
-    if not manifest.is_file():
-        return None
-    version: str = json.loads(manifest.read_text())["version"]
+def pinned_version() -> str:
+    """The version the README names as working unmodified (tests/node/package.json)."""
+    version: str = json.loads((HERE / "package.json").read_text())["dependencies"][
+        "@hubspot/api-client"
+    ]
     return version
 
 
 @pytest.fixture(scope="session")
 def node_client() -> Path:
-    reason = _missing_tool()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"the Node client test must run in CI: {reason}")
-        pytest.skip(reason)
-    folder = _cache_root() / "node" / f"hubspot-api-client-{NODE_CLIENT_VERSION}"
-    folder.mkdir(parents=True, exist_ok=True)
-    # Several test runs share the cache on one machine: one installs, the others wait.
-    with (folder / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if _installed_version(folder) != NODE_CLIENT_VERSION:
-            (folder / "package.json").write_text('{"name": "hubauth-node-client", "private": true}')
-            subprocess.run(
-                [
-                    "npm",
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--save-exact",
-                    "--loglevel=error",
-                    f"@hubspot/api-client@{NODE_CLIENT_VERSION}",
-                ],
-                cwd=folder,
-                check=True,
-                timeout=300,
-                capture_output=True,
-            )
-    assert _installed_version(folder) == NODE_CLIENT_VERSION
-    return folder
+    return node_packages.installed(
+        "hubspot-api-client", HERE / "package.json", "@hubspot/api-client"
+    )
 
 
 @pytest.fixture
@@ -113,7 +73,7 @@ def test_official_node_client_runs_the_v1_lifecycle(
     s, code = asyncio.run(seed_and_code(database_url))
     out = _run_lifecycle(node_client, live, s, code)
 
-    assert out["version"] == NODE_CLIENT_VERSION
+    assert out["version"] == pinned_version() and out["version"].startswith("14.")
     tokens, refreshed = out["tokens"], out["refreshed"]
     # The client's TokenResponseIF model keeps these four members (it drops hub_id etc.).
     assert tokens["tokenType"] == "bearer" and tokens["expiresIn"] == 1800
