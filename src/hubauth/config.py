@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     allow_query_credentials_v1: bool = Field(
         True, description="Accept client_secret/refresh_token in the v1 token query string"
     )
+    accept_json_bodies: bool = Field(
+        True,
+        description="v3 and dated token endpoints accept application/json bodies "
+        "(hubspot-sdk); false: 415 as on v1",
+    )
     max_body_bytes: int = Field(
         16_384, ge=1024, le=1_048_576, description="Largest request body accepted"
     )
