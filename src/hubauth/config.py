@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     allow_query_credentials_v1: bool = Field(
         True, description="Accept client_secret/refresh_token in the v1 token query string"
     )
+    accept_json_bodies: bool = Field(
+        True,
+        description="v3 and dated token endpoints accept application/json bodies "
+        "(hubspot-sdk); false: 415 as on v1",
+    )
     max_body_bytes: int = Field(
         16_384, ge=1024, le=1_048_576, description="Largest request body accepted"
     )
@@ -109,6 +114,15 @@ class Settings(BaseSettings):
     )
     rate_limit_redis_prefix: str = Field(
         "hubauth:rl:", min_length=1, max_length=64, description="Prefix of the Redis keys"
+    )
+    session_idle_timeout: int = Field(
+        3600, ge=60, le=86_400, description="Install-page session ends after this long unused (s)"
+    )
+    session_absolute_timeout: int = Field(
+        28_800,
+        ge=60,
+        le=604_800,
+        description="Install-page session ends this long after it began (s)",
     )
     signin_window: int = Field(
         900, ge=1, le=86_400, description="Rolling window of the install pages' sign-in limits (s)"
@@ -320,6 +334,8 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         settings = _FromFile(**clean)
     except ValidationError as exc:
         problems += _describe(exc, _Sources(clean, file, file_data))
+    if len(problems) == 1:  # the common case reads as one line
+        raise ConfigError(f"invalid configuration: {problems[0].strip()}")
     if problems or settings is None:
         raise ConfigError("\n".join(["invalid configuration:", *problems]))
     return settings

@@ -18,8 +18,10 @@ from hubauth.core.models import (
     AccessTokenRecord,
     App,
     AuthCode,
+    BrowserSession,
     Hub,
     Install,
+    InstallFlow,
     NewAccessToken,
     NewRefreshToken,
     RefreshPolicy,
@@ -76,7 +78,17 @@ class Store(Protocol):
 
     async def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
 
-    async def set_client_secret_hash(self, app_id: int, secret_hash: bytes) -> None: ...
+    async def set_client_secret_hash(
+        self,
+        app_id: int,
+        secret_hash: bytes,
+        *,
+        previous_hash: bytes | None = None,
+        previous_until_ms: int | None = None,
+    ) -> bool:
+        """Replace the secret's hash; ``previous_hash`` keeps the old secret working until
+        ``previous_until_ms`` (rotation with a grace period). False if there is no such app."""
+        ...
 
     async def set_refresh_policy(self, app_id: int, policy: RefreshPolicy) -> bool: ...
 
@@ -141,6 +153,49 @@ class Store(Protocol):
 
     async def purge_expired(self, now_ms: int, batch_size: int = 1000) -> int:
         """Delete dead rows in small batches (never one long lock); returns rows removed."""
+        ...
+
+    # --- install-page sessions (web/session.py) -----------------------------------------------
+    async def create_browser_session(
+        self, token_hash: bytes, csrf_token: str, now_ms: int, idle_expires_ms: int, expires_ms: int
+    ) -> int: ...
+
+    async def find_browser_session(self, token_hash: bytes, now_ms: int) -> BrowserSession | None:
+        """The session if it exists and neither timeout has passed."""
+        ...
+
+    async def touch_browser_session(self, session_id: int, idle_expires_ms: int) -> None: ...
+
+    async def sign_in_browser_session(
+        self,
+        session_id: int,
+        new_token_hash: bytes,
+        csrf_token: str,
+        user_id: int,
+        now_ms: int,
+        idle_expires_ms: int,
+    ) -> bool:
+        """Rotate the session's id and record the user; False if the session is gone."""
+        ...
+
+    async def delete_browser_session(self, session_id: int, *, keep_flows_for: int | None) -> None:
+        """Delete the session; its flows move to ``keep_flows_for`` or are deleted too."""
+        ...
+
+    async def add_install_flow(self, flow: InstallFlow, max_per_session: int) -> None:
+        """Store a flow; the session's oldest flows beyond ``max_per_session`` are dropped."""
+        ...
+
+    async def find_install_flow(
+        self, flow_id: str, session_id: int, now_ms: int
+    ) -> InstallFlow | None: ...
+
+    async def set_install_flow_hub(
+        self, flow_id: str, session_id: int, hub_id: int | None
+    ) -> None: ...
+
+    async def consume_install_flow(self, flow_id: str, session_id: int, now_ms: int) -> bool:
+        """Delete a live flow; True for exactly one caller, however many race."""
         ...
 
     # --- operations ---------------------------------------------------------------------------

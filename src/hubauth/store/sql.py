@@ -26,8 +26,10 @@ from hubauth.core.models import (
     AccessTokenRecord,
     App,
     AuthCode,
+    BrowserSession,
     Hub,
     Install,
+    InstallFlow,
     NewAccessToken,
     NewRefreshToken,
     RefreshPolicy,
@@ -42,8 +44,10 @@ from hubauth.store.schema import (
     access_tokens,
     apps,
     auth_codes,
+    browser_sessions,
     hub_members,
     hubs,
+    install_flows,
     installs,
     refresh_tokens,
     users,
@@ -129,6 +133,10 @@ def _app(row: Mapping[str, Any]) -> App:
         optional_scopes=_split(row["optional_scopes"]),
         is_private_distribution=bool(row["is_private_distribution"]),
         refresh_policy=RefreshPolicy(row["refresh_policy"]),
+        previous_secret_hash=(
+            bytes(row["previous_secret_hash"]) if row["previous_secret_hash"] else None
+        ),
+        previous_secret_until_ms=row["previous_secret_until_ms"],
     )
 
 
@@ -402,11 +410,25 @@ class SqlStore:
         return [_app(r._mapping) for r in rows]
 
     @_unavailable_on_db_loss
-    async def set_client_secret_hash(self, app_id: int, secret_hash: bytes) -> None:
+    async def set_client_secret_hash(
+        self,
+        app_id: int,
+        secret_hash: bytes,
+        *,
+        previous_hash: bytes | None = None,
+        previous_until_ms: int | None = None,
+    ) -> bool:
         async with self.engine.begin() as conn:
-            await conn.execute(
-                update(apps).where(apps.c.app_id == app_id).values(client_secret_hash=secret_hash)
+            result = await conn.execute(
+                update(apps)
+                .where(apps.c.app_id == app_id)
+                .values(
+                    client_secret_hash=secret_hash,
+                    previous_secret_hash=previous_hash,
+                    previous_secret_until_ms=previous_until_ms,
+                )
             )
+        return bool(result.rowcount)
 
     @_unavailable_on_db_loss
     async def set_refresh_policy(self, app_id: int, policy: RefreshPolicy) -> bool:
@@ -734,6 +756,15 @@ class SqlStore:
             (access_tokens, access_tokens.c.access_id, access_tokens.c.expires_ms < now_ms),
             (auth_codes, auth_codes.c.code_hash, auth_codes.c.expires_ms < now_ms),
             (
+                browser_sessions,
+                browser_sessions.c.session_id,
+                or_(
+                    browser_sessions.c.idle_expires_ms < now_ms,
+                    browser_sessions.c.expires_ms < now_ms,
+                ),
+            ),
+            (install_flows, install_flows.c.flow_id, install_flows.c.expires_ms < now_ms),
+            (
                 refresh_tokens,
                 refresh_tokens.c.refresh_id,
                 or_(
@@ -759,6 +790,166 @@ class SqlStore:
                     break
                 await asyncio.sleep(0)  # let serving requests in between batches
         return removed
+
+    # --- install-page sessions -------------------------------------------------------------
+
+    @_unavailable_on_db_loss
+    async def create_browser_session(
+        self, token_hash: bytes, csrf_token: str, now_ms: int, idle_expires_ms: int, expires_ms: int
+    ) -> int:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                insert(browser_sessions).values(
+                    token_hash=token_hash,
+                    csrf_token=csrf_token,
+                    created_ms=now_ms,
+                    idle_expires_ms=idle_expires_ms,
+                    expires_ms=expires_ms,
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    @_unavailable_on_db_loss
+    async def find_browser_session(self, token_hash: bytes, now_ms: int) -> BrowserSession | None:
+        t = browser_sessions.c
+        row = await self._one(
+            select(browser_sessions).where(
+                t.token_hash == token_hash, t.idle_expires_ms > now_ms, t.expires_ms > now_ms
+            )
+        )
+        if row is None:
+            return None
+        return BrowserSession(
+            session_id=row.session_id,
+            csrf_token=row.csrf_token,
+            user_id=row.user_id,
+            signed_in_ms=row.signed_in_ms,
+            created_ms=row.created_ms,
+            idle_expires_ms=row.idle_expires_ms,
+            expires_ms=row.expires_ms,
+        )
+
+    @_unavailable_on_db_loss
+    async def touch_browser_session(self, session_id: int, idle_expires_ms: int) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(browser_sessions)
+                .where(browser_sessions.c.session_id == session_id)
+                .values(idle_expires_ms=idle_expires_ms)
+            )
+
+    @_unavailable_on_db_loss
+    async def sign_in_browser_session(
+        self,
+        session_id: int,
+        new_token_hash: bytes,
+        csrf_token: str,
+        user_id: int,
+        now_ms: int,
+        idle_expires_ms: int,
+    ) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(browser_sessions)
+                .where(browser_sessions.c.session_id == session_id)
+                .values(
+                    token_hash=new_token_hash,
+                    csrf_token=csrf_token,
+                    user_id=user_id,
+                    signed_in_ms=now_ms,
+                    idle_expires_ms=idle_expires_ms,
+                )
+            )
+        return result.rowcount == 1
+
+    @_unavailable_on_db_loss
+    async def delete_browser_session(self, session_id: int, *, keep_flows_for: int | None) -> None:
+        flows = install_flows.c
+        async with self.engine.begin() as conn:
+            if keep_flows_for is None:
+                await conn.execute(delete(install_flows).where(flows.session_id == session_id))
+            else:
+                await conn.execute(
+                    update(install_flows)
+                    .where(flows.session_id == session_id)
+                    .values(session_id=keep_flows_for)
+                )
+            await conn.execute(
+                delete(browser_sessions).where(browser_sessions.c.session_id == session_id)
+            )
+
+    @_unavailable_on_db_loss
+    async def add_install_flow(self, flow: InstallFlow, max_per_session: int) -> None:
+        flows = install_flows.c
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(install_flows).values(
+                    flow_id=flow.flow_id,
+                    session_id=flow.session_id,
+                    params=orjson.dumps(flow.params).decode(),
+                    pinned_hub_id=flow.pinned_hub_id,
+                    chosen_hub_id=flow.chosen_hub_id,
+                    created_ms=flow.created_ms,
+                    expires_ms=flow.expires_ms,
+                )
+            )
+            kept = (
+                select(flows.flow_id)
+                .where(flows.session_id == flow.session_id)
+                .order_by(flows.created_ms.desc(), flows.flow_id)
+                .limit(max_per_session)
+                .scalar_subquery()
+            )
+            await conn.execute(
+                delete(install_flows).where(
+                    flows.session_id == flow.session_id, flows.flow_id.not_in(kept)
+                )
+            )
+
+    @_unavailable_on_db_loss
+    async def find_install_flow(
+        self, flow_id: str, session_id: int, now_ms: int
+    ) -> InstallFlow | None:
+        flows = install_flows.c
+        row = await self._one(
+            select(install_flows).where(
+                flows.flow_id == flow_id, flows.session_id == session_id, flows.expires_ms > now_ms
+            )
+        )
+        if row is None:
+            return None
+        return InstallFlow(
+            flow_id=row.flow_id,
+            session_id=row.session_id,
+            params={str(k): str(v) for k, v in orjson.loads(row.params).items()},
+            pinned_hub_id=row.pinned_hub_id,
+            chosen_hub_id=row.chosen_hub_id,
+            created_ms=row.created_ms,
+            expires_ms=row.expires_ms,
+        )
+
+    @_unavailable_on_db_loss
+    async def set_install_flow_hub(self, flow_id: str, session_id: int, hub_id: int | None) -> None:
+        flows = install_flows.c
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(install_flows)
+                .where(flows.flow_id == flow_id, flows.session_id == session_id)
+                .values(chosen_hub_id=hub_id)
+            )
+
+    @_unavailable_on_db_loss
+    async def consume_install_flow(self, flow_id: str, session_id: int, now_ms: int) -> bool:
+        flows = install_flows.c
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(install_flows).where(
+                    flows.flow_id == flow_id,
+                    flows.session_id == session_id,
+                    flows.expires_ms > now_ms,
+                )
+            )
+        return result.rowcount == 1
 
     @_unavailable_on_db_loss
     async def count_rows(self) -> dict[str, int]:
