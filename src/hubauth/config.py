@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     rate_limit_redis_prefix: str = Field(
         "hubauth:rl:", min_length=1, max_length=64, description="Prefix of the Redis keys"
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token GET /metrics requires (>= 32 characters); unset: /metrics is off",
+    )
     session_idle_timeout: int = Field(
         3600, ge=60, le=86_400, description="Install-page session ends after this long unused (s)"
     )
@@ -166,7 +170,7 @@ class Settings(BaseSettings):
             raise ValueError(str(exc)) from None
         return value
 
-    @field_validator("secret_key")
+    @field_validator("secret_key", "metrics_token")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
@@ -229,6 +233,8 @@ class Settings(BaseSettings):
             data["redis_url"] = redacted(self.redis_url)
         if self.secret_key is not None:
             data["secret_key"] = "********"
+        if self.metrics_token is not None:
+            data["metrics_token"] = "********"
         return data
 
 
