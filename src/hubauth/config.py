@@ -255,11 +255,15 @@ def read_or_create_key(path: Path) -> bytes:
 
 
 #: ``HUBAUTH_*`` variables that are not settings: the config file path, and test-only knobs.
-NOT_SETTINGS = frozenset({"HUBAUTH_CONFIG", "HUBAUTH_JSON_STRUCTURE_ASSETS"})
+#: ``HUBAUTH_USER_PASSWORD``: read by ``hubauth users create`` only (a password must not have
+#: to appear on a command line, where ``ps`` shows it).
+NOT_SETTINGS = frozenset(
+    {"HUBAUTH_CONFIG", "HUBAUTH_JSON_STRUCTURE_ASSETS", "HUBAUTH_USER_PASSWORD"}
+)
 NOT_SETTINGS_PREFIXES = ("HUBAUTH_TEST_",)
 ENV_PREFIX = "HUBAUTH_"
 #: Values never echoed back in an error message.
-SECRET_FIELDS = frozenset({"secret_key"})
+SECRET_FIELDS = frozenset({"secret_key", "metrics_token"})
 
 
 def env_name(key: str) -> str:
