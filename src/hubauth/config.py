@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     allow_query_credentials_v1: bool = Field(
         True, description="Accept client_secret/refresh_token in the v1 token query string"
     )
+    accept_json_bodies: bool = Field(
+        True,
+        description="v3 and dated token endpoints accept application/json bodies "
+        "(hubspot-sdk); false: 415 as on v1",
+    )
     max_body_bytes: int = Field(
         16_384, ge=1024, le=1_048_576, description="Largest request body accepted"
     )
@@ -331,6 +336,8 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         settings = _FromFile(**clean)
     except ValidationError as exc:
         problems += _describe(exc, _Sources(clean, file, file_data))
+    if len(problems) == 1:  # the common case reads as one line
+        raise ConfigError(f"invalid configuration: {problems[0].strip()}")
     if problems or settings is None:
         raise ConfigError("\n".join(["invalid configuration:", *problems]))
     return settings

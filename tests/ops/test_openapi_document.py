@@ -136,6 +136,7 @@ class Env:
 
 Scenario = Callable[[Env], Awaitable[httpx.Response]]
 UNKNOWN_RT = "na1-0000-0000-0000-0000-000000000000"
+_BAD_FORM = {"grant_type": "refresh_token", "refresh_token": UNKNOWN_RT, "token": "x"}
 
 
 async def _exchange(env: Env) -> httpx.Response:
@@ -161,6 +162,11 @@ SCENARIOS: dict[tuple[str, int], Scenario] = {
     ("v1_token", 400): lambda env: env.up.post("/oauth/v1/token", data={"grant_type": "nope"}),
     ("v1_token", 413): lambda env: env.up.post("/oauth/v1/token", data={"code": "x" * 20_000}),
     ("v1_token", 415): lambda env: env.up.post("/oauth/v1/token", json={"grant_type": "x"}),
+    ("v1_token", 401): lambda env: env.up.post(
+        "/oauth/v1/token",
+        data={"grant_type": "refresh_token", "refresh_token": "x"},
+        auth=(env.seed.client_id, "wrong"),
+    ),
     ("v1_token", 503): lambda env: env.down.post(
         "/oauth/v1/token", data={"grant_type": "refresh_token", **env.seed.creds()}
     ),
@@ -225,7 +231,12 @@ def _v3_scenarios(version: str) -> dict[tuple[str, int], Scenario]:
         out[(f"{version}_{op}", 413)] = lambda env, path=path: env.up.post(
             path, data={"code": "x" * 20_000}
         )
-        out[(f"{version}_{op}", 415)] = lambda env, path=path: env.up.post(path, json={"a": "b"})
+        out[(f"{version}_{op}", 415)] = lambda env, path=path: env.up.post(
+            path, content="a=b", headers={"Content-Type": "text/plain"}
+        )
+        out[(f"{version}_{op}", 401)] = lambda env, path=path: env.up.post(
+            path, data=_BAD_FORM, auth=(env.seed.client_id, "wrong")
+        )
         out[(f"{version}_{op}", 503)] = lambda env, path=path: env.down.post(
             path, data={"grant_type": "refresh_token", "token": "x", **env.seed.creds()}
         )
@@ -250,7 +261,6 @@ def _rate_limited(method: str, path: str, data: dict[str, str] | None = None) ->
     return scenario
 
 
-_BAD_FORM = {"grant_type": "refresh_token", "refresh_token": UNKNOWN_RT, "token": "x"}
 SCENARIOS[("v1_token", 429)] = _rate_limited("POST", "/oauth/v1/token", _BAD_FORM)
 SCENARIOS[("v1_access_token_metadata", 429)] = _rate_limited("GET", "/oauth/v1/access-tokens/Cx")
 SCENARIOS[("v1_refresh_token_metadata", 429)] = _rate_limited(

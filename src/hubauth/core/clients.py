@@ -24,11 +24,17 @@ async def authenticate(ctx: Context, client_id: str | None, client_secret: str |
         ctx.hasher.hash(secret[:_MAX_CLIENT_FIELD])
         ctx.audit("client_auth_failed", reason="unknown_client_id")
         raise errors.bad_client_id()
-    if (
-        not secret
-        or len(secret) > _MAX_CLIENT_FIELD
-        or not ctx.hasher.matches(secret, app.client_secret_hash)
-    ):
+    if not secret or len(secret) > _MAX_CLIENT_FIELD or not _secret_matches(ctx, app, secret):
         ctx.audit("client_auth_failed", reason="bad_client_secret", app_id=app.app_id)
         raise errors.bad_client_secret()
     return app
+
+
+def _secret_matches(ctx: Context, app: App, secret: str) -> bool:
+    """The current secret, or the previous one during a rotation's grace period (both are
+    compared, in constant time each, so timing does not tell which one matched)."""
+    current = ctx.hasher.matches(secret, app.client_secret_hash)
+    if app.previous_secret_hash is None or app.previous_secret_until_ms is None:
+        return current
+    previous = ctx.hasher.matches(secret, app.previous_secret_hash)
+    return current or (previous and ctx.now_ms() < app.previous_secret_until_ms)

@@ -31,6 +31,9 @@ class App:
     optional_scopes: tuple[str, ...] = ()
     is_private_distribution: bool = False
     refresh_policy: RefreshPolicy = RefreshPolicy.STATIC
+    #: After ``apps rotate-secret --grace``: the old secret's hash, valid until the given time.
+    previous_secret_hash: bytes | None = None
+    previous_secret_until_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

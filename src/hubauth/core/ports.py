@@ -78,7 +78,17 @@ class Store(Protocol):
 
     async def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
 
-    async def set_client_secret_hash(self, app_id: int, secret_hash: bytes) -> None: ...
+    async def set_client_secret_hash(
+        self,
+        app_id: int,
+        secret_hash: bytes,
+        *,
+        previous_hash: bytes | None = None,
+        previous_until_ms: int | None = None,
+    ) -> bool:
+        """Replace the secret's hash; ``previous_hash`` keeps the old secret working until
+        ``previous_until_ms`` (rotation with a grace period). False if there is no such app."""
+        ...
 
     async def set_refresh_policy(self, app_id: int, policy: RefreshPolicy) -> bool: ...
 

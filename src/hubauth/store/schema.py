@@ -40,6 +40,9 @@ apps = Table(
     Column("is_private_distribution", Boolean, nullable=False, default=False),
     Column("refresh_policy", String(16), nullable=False, default="static"),
     Column("created_ms", BigInteger, nullable=False),
+    # apps rotate-secret --grace: the old secret keeps working until previous_secret_until_ms
+    Column("previous_secret_hash", LargeBinary(32), nullable=True),
+    Column("previous_secret_until_ms", BigInteger, nullable=True),
 )
 
 hubs = Table(

@@ -135,6 +135,10 @@ def _app(row: Mapping[str, Any]) -> App:
         optional_scopes=_split(row["optional_scopes"]),
         is_private_distribution=bool(row["is_private_distribution"]),
         refresh_policy=RefreshPolicy(row["refresh_policy"]),
+        previous_secret_hash=(
+            bytes(row["previous_secret_hash"]) if row["previous_secret_hash"] else None
+        ),
+        previous_secret_until_ms=row["previous_secret_until_ms"],
     )
 
 
@@ -420,11 +424,25 @@ class SqlStore:
         return [_app(r._mapping) for r in rows]
 
     @_unavailable_on_db_loss
-    async def set_client_secret_hash(self, app_id: int, secret_hash: bytes) -> None:
+    async def set_client_secret_hash(
+        self,
+        app_id: int,
+        secret_hash: bytes,
+        *,
+        previous_hash: bytes | None = None,
+        previous_until_ms: int | None = None,
+    ) -> bool:
         async with self.engine.begin() as conn:
-            await conn.execute(
-                update(apps).where(apps.c.app_id == app_id).values(client_secret_hash=secret_hash)
+            result = await conn.execute(
+                update(apps)
+                .where(apps.c.app_id == app_id)
+                .values(
+                    client_secret_hash=secret_hash,
+                    previous_secret_hash=previous_hash,
+                    previous_secret_until_ms=previous_until_ms,
+                )
             )
+        return bool(result.rowcount)
 
     @_unavailable_on_db_loss
     async def set_refresh_policy(self, app_id: int, policy: RefreshPolicy) -> bool:
