@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 
 from hubauth.core.context import Policy
+from hubauth.core.install_page import InstallPageRules
 from hubauth.core.models import RefreshPolicy
 from hubauth.core.redirect_uris import RegistrationPolicy
 from hubauth.core.sunset import V1Sunset
@@ -153,6 +154,12 @@ class Settings(BaseSettings):
         description="Redirect URIs an app may register: hubspot (https, or http on localhost; "
         "no IP addresses) or rfc8252 (also http loopback IP literals, any port, for native apps)",
     )
+    install_page_rules: InstallPageRules = Field(
+        InstallPageRules.HUBSPOT,
+        description="hubspot: a denied install sends nothing to the app and missing required "
+        "scopes are shown on the page; rfc6749: both redirect to the app with "
+        "error=access_denied / invalid_scope",
+    )
     v1_sunset: V1Sunset = Field(
         V1Sunset.ANNOUNCE,
         description="OAuth v1's retirement on 2027-02-16: announce (Deprecation, Sunset and Link "
@@ -223,6 +230,7 @@ class Settings(BaseSettings):
             uniform_token_errors=self.uniform_token_errors,
             hublet=self.hublet,
             redirect_uri_policy=self.redirect_uri_policy,
+            install_page_rules=self.install_page_rules,
         )
 
     def server_key(self) -> bytes:

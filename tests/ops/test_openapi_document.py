@@ -105,6 +105,9 @@ async def test_docs_page_is_self_contained_html_covering_every_operation(
             assert f"<code>{path}</code>" in page
     for name in doc["components"]["schemas"]:
         assert f">{name}</h3>" in page
+    # descriptions are prose: inline code is rendered, never shown as raw backticks
+    assert "`" not in page
+    assert "<code>" in page.split("<h2", 1)[0] or page.count("<code>") > len(doc["paths"])
 
 
 # --- every documented response, produced for real ---------------------------------------------
