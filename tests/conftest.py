@@ -27,7 +27,15 @@ from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
 from hubauth.store.sql import SqlStore, create_engine
 from hubauth.web.app import create_app
-from tests.support import TEST_KEY, Seed, create_pg_database, drop_pg_database, official_check, seed
+from tests.support import (
+    METRICS_TOKEN,
+    TEST_KEY,
+    Seed,
+    create_pg_database,
+    drop_pg_database,
+    official_check,
+    seed,
+)
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -71,7 +79,12 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key=TEST_KEY, strict_contracts=True)
+    return Settings(
+        database_url=database_url,
+        secret_key=TEST_KEY,
+        strict_contracts=True,
+        metrics_token=METRICS_TOKEN,
+    )
 
 
 @pytest.fixture
@@ -120,6 +133,7 @@ async def client(
 def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUBAUTH_")}
     env["HUBAUTH_SECRET_KEY"] = TEST_KEY
+    env["HUBAUTH_METRICS_TOKEN"] = METRICS_TOKEN
     env["HUBAUTH_LOG_LEVEL"] = "warning"
     env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent / "src")
     return env

@@ -30,6 +30,9 @@ PG_ADMIN_URL = os.environ.get(
     "HUBAUTH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 TEST_KEY = "k" * 16 + secrets.token_hex(16)
+#: ``HUBAUTH_METRICS_TOKEN`` of the test apps and servers; scrapes send it as a bearer token.
+METRICS_TOKEN = "metrics-" + "m" * 32
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 # Real argon2id hashes at the cheapest parameters (see hubauth.testing.seeding).
