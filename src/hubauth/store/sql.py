@@ -9,7 +9,9 @@ inserts that depend on it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -468,11 +470,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int = 10_00
 DB_TIMEOUT_S = 10.0
 
 
+def _create_private(path: str | None) -> None:
+    """Create a new SQLite database file readable by its owner only (0600): it holds argon2
+    hashes and e-mail addresses. SQLite gives the -wal and -shm files the database file's
+    permissions, so they follow. An existing file keeps the permissions it has."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    # Exists already, or cannot be created: SQLite opens it (or reports why not) as before.
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def create_engine(
     database_url: str, *, pool_size: int = 10, timeout: float = DB_TIMEOUT_S
 ) -> AsyncEngine:
     url = to_async_url(database_url)
     if url.get_backend_name() == "sqlite":
+        _create_private(url.database)
         engine = create_async_engine(url)
         pragmas = functools.partial(_sqlite_pragmas, busy_ms=int(timeout * 1000))
         event.listen(engine.sync_engine, "connect", pragmas)
