@@ -137,6 +137,21 @@ async def seed(
     )
 
 
+async def seed_and_code(database_url: str) -> tuple[Seed, str]:
+    """An install seeded straight into the database a real server uses, and a fresh code."""
+    from hubauth.core.clock import SystemClock
+    from hubauth.core.tokens import TokenHasher
+    from hubauth.store.sql import SqlStore
+
+    store = SqlStore.from_url(database_url, pool_size=1)
+    try:
+        ctx = Context(store=store, clock=SystemClock(), hasher=TokenHasher(TEST_KEY.encode()))
+        s = await seed(ctx)
+        return s, await mint_code(ctx, s)
+    finally:
+        await store.close()
+
+
 async def mint_code(
     ctx: Context,
     s: Seed,
