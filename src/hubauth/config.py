@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     uniform_token_errors: bool = Field(
         False, description="Answer a foreign refresh token exactly as an unknown one"
     )
+    v1_refresh_token_client_auth: bool = Field(
+        False,
+        description="v1 refresh-token GET and DELETE also require the owning client's "
+        "credentials (HTTP Basic); HubSpot requires only the token",
+    )
     allow_query_credentials_v1: bool = Field(
         True, description="Accept client_secret/refresh_token in the v1 token query string"
     )
@@ -228,6 +233,7 @@ class Settings(BaseSettings):
             v3_revoke_access_tokens=self.v3_revoke_access_tokens,
             revoke_on_code_replay=self.revoke_on_code_replay,
             uniform_token_errors=self.uniform_token_errors,
+            v1_refresh_token_client_auth=self.v1_refresh_token_client_auth,
             hublet=self.hublet,
             redirect_uri_policy=self.redirect_uri_policy,
             install_page_rules=self.install_page_rules,

@@ -31,6 +31,9 @@ class Policy:
     #: HubSpot says "refresh token was not issued to this client" for a foreign token
     #: (spec §3.3); True answers exactly as for an unknown token.
     uniform_token_errors: bool = False
+    #: HubSpot's v1 refresh-token GET and DELETE need only the token (spec §1.4-§1.5); True
+    #: also requires the owning client's credentials (HTTP Basic, RFC 6749 §2.3.1).
+    v1_refresh_token_client_auth: bool = False
     hublet: str = "na1"
     #: Which redirect URIs an app may register: HubSpot's rules, or also RFC 8252 loopback IPs.
     redirect_uri_policy: RegistrationPolicy = RegistrationPolicy.HUBSPOT
