@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     db_timeout: float = Field(
         10, ge=0.5, le=120, description="Longest wait for the database per request (s) before 503"
     )
+    v1_refresh_token_client_auth: bool = Field(
+        False,
+        description="v1 refresh-token GET and DELETE also require the owning client's "
+        "credentials (HTTP Basic); HubSpot requires only the token",
+    )
     allow_query_credentials_v1: bool = Field(
         True, description="Accept client_secret/refresh_token in the v1 token query string"
     )
@@ -247,6 +252,7 @@ class Settings(BaseSettings):
             uniform_token_errors=self.uniform_token_errors,
             rotation_grace_s=self.rotation_grace,
             code_retry_grace_s=self.code_retry_grace,
+            v1_refresh_token_client_auth=self.v1_refresh_token_client_auth,
             hublet=self.hublet,
             redirect_uri_policy=self.redirect_uri_policy,
             install_page_rules=self.install_page_rules,

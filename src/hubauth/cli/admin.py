@@ -361,7 +361,7 @@ async def list_hubs(database_url: str | None, as_json: bool) -> None:
     settings = settings_from(database_url)
     async with open_context(settings) as ctx:
         found = await directory.list_hubs(_engine(ctx))
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "hub_id": h.hub_id,
             "hub_domain": h.hub_domain,
@@ -452,7 +452,7 @@ async def list_users(database_url: str | None, as_json: bool) -> None:
     settings = settings_from(database_url)
     async with open_context(settings) as ctx:
         found = await directory.list_users(_engine(ctx))
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "user_id": u.user_id,
             "email": u.email,
@@ -500,7 +500,7 @@ async def list_installs(
         found = await directory.list_installs(
             _engine(ctx), app_id=app_id, hub_id=hub_id, include_uninstalled=include_uninstalled
         )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "install_id": i.install_id,
             "app_id": i.app_id,

@@ -40,6 +40,9 @@ class Policy:
     #: this many seconds, while nothing its first redemption issued was used, replaces that
     #: redemption (docs/decisions.md, "Code exchange after a lost response").
     code_retry_grace_s: int = 0
+    #: HubSpot's v1 refresh-token GET and DELETE need only the token (spec §1.4-§1.5); True
+    #: also requires the owning client's credentials (HTTP Basic, RFC 6749 §2.3.1).
+    v1_refresh_token_client_auth: bool = False
     hublet: str = "na1"
     #: Which redirect URIs an app may register: HubSpot's rules, or also RFC 8252 loopback IPs.
     redirect_uri_policy: RegistrationPolicy = RegistrationPolicy.HUBSPOT
