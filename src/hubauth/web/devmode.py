@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -88,7 +88,10 @@ class DevMiddleware:
                         await devplane.flush_events(plane)
                 return
             # The app's own parse of a token request, cached on the scope for the handler.
-            parsed = await parse(scope, receive)
+            try:
+                parsed = await parse(scope, receive)
+            except ClientDisconnect:  # left for the route, as without this middleware
+                parsed = None
             params = parsed.params if isinstance(parsed, TokenRequest) else {}
             request = Request(scope, receive)
             grant_type = params.get("grant_type")

@@ -1,15 +1,15 @@
 """Developer mode: shared clock offset and counters, queued faults, recent audit events.
 
-Revision ID: 0004_devplane
-Revises: 0003_secret_grace
+Revision ID: 0005_devplane
+Revises: 0004_refresh_grace
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_devplane"
-down_revision = "0003_secret_grace"
+revision = "0005_devplane"
+down_revision = "0004_refresh_grace"
 branch_labels = None
 depends_on = None
 
