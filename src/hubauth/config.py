@@ -78,6 +78,28 @@ class Settings(BaseSettings):
     uniform_token_errors: bool = Field(
         False, description="Answer a foreign refresh token exactly as an unknown one"
     )
+    rotation_grace: int = Field(
+        30,
+        ge=0,
+        le=300,
+        description="Under rotate: seconds a retired refresh token may be retried while its "
+        "successor is unused (0: off; per app: apps set-rotation-grace)",
+    )
+    code_retry_grace: int = Field(
+        0,
+        ge=0,
+        le=60,
+        description="Seconds a used code may be redeemed again by its client (same redirect "
+        "URI and PKCE verifier, first tokens unused); 0: refused, as RFC 6749 4.1.2 requires",
+    )
+    db_timeout: float = Field(
+        10, ge=0.5, le=120, description="Longest wait for the database per request (s) before 503"
+    )
+    v1_refresh_token_client_auth: bool = Field(
+        False,
+        description="v1 refresh-token GET and DELETE also require the owning client's "
+        "credentials (HTTP Basic); HubSpot requires only the token",
+    )
     allow_query_credentials_v1: bool = Field(
         True, description="Accept client_secret/refresh_token in the v1 token query string"
     )
@@ -114,6 +136,10 @@ class Settings(BaseSettings):
     )
     rate_limit_redis_prefix: str = Field(
         "hubauth:rl:", min_length=1, max_length=64, description="Prefix of the Redis keys"
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token GET /metrics requires (>= 32 characters); unset: /metrics is off",
     )
     session_idle_timeout: int = Field(
         3600, ge=60, le=86_400, description="Install-page session ends after this long unused (s)"
@@ -178,7 +204,7 @@ class Settings(BaseSettings):
             raise ValueError(str(exc)) from None
         return value
 
-    @field_validator("secret_key")
+    @field_validator("secret_key", "metrics_token")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
@@ -224,6 +250,9 @@ class Settings(BaseSettings):
             v3_revoke_access_tokens=self.v3_revoke_access_tokens,
             revoke_on_code_replay=self.revoke_on_code_replay,
             uniform_token_errors=self.uniform_token_errors,
+            rotation_grace_s=self.rotation_grace,
+            code_retry_grace_s=self.code_retry_grace,
+            v1_refresh_token_client_auth=self.v1_refresh_token_client_auth,
             hublet=self.hublet,
             redirect_uri_policy=self.redirect_uri_policy,
             install_page_rules=self.install_page_rules,
@@ -242,6 +271,8 @@ class Settings(BaseSettings):
             data["redis_url"] = redacted(self.redis_url)
         if self.secret_key is not None:
             data["secret_key"] = "********"
+        if self.metrics_token is not None:
+            data["metrics_token"] = "********"
         return data
 
 
@@ -262,11 +293,15 @@ def read_or_create_key(path: Path) -> bytes:
 
 
 #: ``HUBAUTH_*`` variables that are not settings: the config file path, and test-only knobs.
-NOT_SETTINGS = frozenset({"HUBAUTH_CONFIG", "HUBAUTH_JSON_STRUCTURE_ASSETS"})
+#: ``HUBAUTH_USER_PASSWORD``: read by ``hubauth users create`` only (a password must not have
+#: to appear on a command line, where ``ps`` shows it).
+NOT_SETTINGS = frozenset(
+    {"HUBAUTH_CONFIG", "HUBAUTH_JSON_STRUCTURE_ASSETS", "HUBAUTH_USER_PASSWORD"}
+)
 NOT_SETTINGS_PREFIXES = ("HUBAUTH_TEST_",)
 ENV_PREFIX = "HUBAUTH_"
 #: Values never echoed back in an error message.
-SECRET_FIELDS = frozenset({"secret_key"})
+SECRET_FIELDS = frozenset({"secret_key", "metrics_token"})
 
 
 def env_name(key: str) -> str:

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from hubauth.core.context import Context
 from hubauth.core.models import RefreshPolicy
-from tests.support import LiveServer, Seed, mint_code, seed
+from tests.support import METRICS_AUTH, LiveServer, Seed, mint_code, seed
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -26,7 +26,7 @@ def value(text: str, name: str, **labels: str) -> float:
 
 
 async def scrape(client: httpx.AsyncClient) -> str:
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=METRICS_AUTH)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     return response.text
@@ -102,10 +102,14 @@ async def test_refresh_token_reuse_is_counted_as_a_replay(
     refresh = {"grant_type": "refresh_token", "refresh_token": first, **s.creds()}
     rotated = await ops_client.post("/oauth/v1/token", data=refresh)
     assert rotated.json()["refresh_token"] != first
+    retried = await ops_client.post("/oauth/v1/token", data=refresh)  # within the grace
+    assert retried.status_code == 200
+    ctx.clock.advance(ctx.policy.rotation_grace_s + 1)  # type: ignore[attr-defined]
     assert (await ops_client.post("/oauth/v1/token", data=refresh)).status_code == 400
     text = await scrape(ops_client)
     assert value(text, "hubauth_replays_detected_total", kind="refresh_token") == 1
-    assert value(text, "hubauth_token_refreshes_total", rotated="true") == 1
+    assert value(text, "hubauth_token_refreshes_total", rotated="true") == 2
+    assert value(text, "hubauth_audit_events_total", event="refresh_retried_within_grace") == 1
 
 
 async def test_database_outages_are_counted(down_client: httpx.AsyncClient) -> None:
@@ -125,7 +129,10 @@ def test_metrics_are_summed_across_worker_processes(
     try:
         for _ in range(30):  # a new connection each time, so the kernel spreads them
             assert httpx.get(server.url + "/healthz", timeout=5).status_code == 200
-        scrapes = [httpx.get(server.url + "/metrics", timeout=5).text for _ in range(6)]
+        scrapes = [
+            httpx.get(server.url + "/metrics", headers=METRICS_AUTH, timeout=5).text
+            for _ in range(6)
+        ]
     finally:
         server.stop()
     for text in scrapes:

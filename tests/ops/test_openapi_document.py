@@ -27,7 +27,7 @@ from hubauth.web.app import create_app, route_table
 from hubauth.web.openapi import build_document
 from hubauth.web.routing import ApiRoute
 from tests.ops.conftest import asgi_client
-from tests.support import Seed, mint_code, official_check
+from tests.support import METRICS_AUTH, Seed, mint_code, official_check
 
 DOC_URI = "urn:hubauth:openapi"
 
@@ -105,6 +105,9 @@ async def test_docs_page_is_self_contained_html_covering_every_operation(
             assert f"<code>{path}</code>" in page
     for name in doc["components"]["schemas"]:
         assert f">{name}</h3>" in page
+    # descriptions are prose: inline code is rendered, never shown as raw backticks
+    assert "`" not in page
+    assert "<code>" in page.split("<h2", 1)[0] or page.count("<code>") > len(doc["paths"])
 
 
 # --- every documented response, produced for real ---------------------------------------------
@@ -118,6 +121,7 @@ class Env:
     seed: Seed
     limited: httpx.AsyncClient
     retired: httpx.AsyncClient
+    strict: httpx.AsyncClient
 
     async def tokens(self) -> dict[str, Any]:
         code = await mint_code(self.ctx, self.seed)
@@ -190,7 +194,8 @@ SCENARIOS: dict[tuple[str, int], Scenario] = {
     ("healthz", 200): lambda env: env.up.get("/healthz"),
     ("readyz", 200): lambda env: env.up.get("/readyz"),
     ("readyz", 503): lambda env: env.down.get("/readyz"),
-    ("metrics", 200): lambda env: env.up.get("/metrics"),
+    ("metrics", 200): lambda env: env.up.get("/metrics", headers=METRICS_AUTH),
+    ("metrics", 401): lambda env: env.up.get("/metrics"),
     ("openapi", 200): lambda env: env.up.get("/openapi.json"),
     ("docs", 200): lambda env: env.up.get("/docs"),
 }
@@ -309,6 +314,23 @@ for _operation, _method, _path in (
 ):
     SCENARIOS[(_operation, 410)] = lambda env, m=_method, p=_path: env.retired.request(m, p)
 
+for _operation, _method in (
+    ("v1_refresh_token_metadata", "GET"),
+    ("v1_delete_refresh_token", "DELETE"),
+):
+    SCENARIOS[(_operation, 401)] = lambda env, m=_method: env.strict.request(
+        m, f"/oauth/v1/refresh-tokens/{UNKNOWN_RT}"
+    )
+
+
+@pytest.fixture
+async def strict_client(settings: Settings, store: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
+    """HUBAUTH_V1_REFRESH_TOKEN_CLIENT_AUTH=true: v1 refresh-token calls need client auth."""
+    strict = settings.model_copy(update={"v1_refresh_token_client_auth": True})
+    app = create_app(strict, store=store, contract_check=official_check)
+    async with app.router.lifespan_context(app), asgi_client(app) as c:
+        yield c
+
 
 @pytest.fixture
 async def retired_client(settings: Settings, store: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
@@ -361,13 +383,14 @@ async def test_documented_response_matches_what_the_server_sends(
     down_client: httpx.AsyncClient,
     limited_client: httpx.AsyncClient,
     retired_client: httpx.AsyncClient,
+    strict_client: httpx.AsyncClient,
     ctx: Context,
     seeded: Seed,
 ) -> None:
     doc = (await ops_client.get("/openapi.json")).json()
     documented = _responses(doc)[(operation, status)]
     response = await SCENARIOS[(operation, status)](
-        Env(ops_client, down_client, ctx, seeded, limited_client, retired_client)
+        Env(ops_client, down_client, ctx, seeded, limited_client, retired_client, strict_client)
     )
     assert response.status_code == status, response.text
     content = documented.get("content")

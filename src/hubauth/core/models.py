@@ -31,6 +31,8 @@ class App:
     optional_scopes: tuple[str, ...] = ()
     is_private_distribution: bool = False
     refresh_policy: RefreshPolicy = RefreshPolicy.STATIC
+    #: Overrides the server-wide rotation grace (seconds) for this app; None: the setting.
+    rotation_grace_s: int | None = None
     #: After ``apps rotate-secret --grace``: the old secret's hash, valid until the given time.
     previous_secret_hash: bytes | None = None
     previous_secret_until_ms: int | None = None
@@ -94,6 +96,8 @@ class NewRefreshToken:
     scopes: tuple[str, ...]
     family_id: str
     created_ms: int
+    #: The refresh token this one replaces under rotation (the link a grace retry follows).
+    parent_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,8 @@ class RefreshTokenRecord:
     hub_deleted: bool
     install_active: bool
     refresh_policy: RefreshPolicy = RefreshPolicy.STATIC
+    #: The app's own rotation grace (seconds), None: the server-wide setting.
+    rotation_grace_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,8 @@ STYLESHEET_PATH = "/oauth/authorize/assets/authorize.css"
 FORM_LIMIT = 8192
 
 _STYLESHEET = (pages.STATIC / "authorize.css").read_bytes()
+FAVICON_PATH = "/oauth/authorize/assets/favicon.svg"
+_FAVICON = (pages.STATIC / "favicon.svg").read_bytes()
 
 
 # --- per-app state and plumbing ----------------------------------------------------------------
@@ -437,14 +439,16 @@ async def authorize(request: Request) -> Response:
     ctx = _ctx(request)
     try:
         query = query_params(request)
-    except TokenError as exc:  # repeated parameters (RFC 6749 §3.1), bad encoding
+    except TokenError:  # repeated parameters (RFC 6749 §3.1), bad encoding
+        # A fixed detail: the parser's message quotes parameter names, which the link's
+        # author chose, and this page must not print their words (content spoofing).
         raise _Stop(
             _error_page(
                 request,
                 400,
                 "The install link is malformed.",
                 error="invalid_request",
-                detail=exc.message,
+                detail="A parameter is repeated, is not valid UTF-8, or there are too many.",
             )
         ) from None
     params = {k: query[k] for k in AUTHORIZE_PARAMS if k in query}
@@ -627,6 +631,16 @@ async def stylesheet(request: Request) -> Response:
     )
 
 
+async def favicon(request: Request) -> Response:
+    """The pages' icon, also at ``/favicon.ico`` where browsers ask for it unprompted (every
+    page used to log a 404 for it). SVG, which current browsers accept at either path."""
+    return Response(
+        _FAVICON,
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 #: HTML pages and redirects have no JSON body, hence no contract: ``None`` in ``responses``.
 _PAGE = {200: None, 400: None, 403: None, 503: None}
 _TAGS = ["Install pages (HTML)"]
@@ -701,6 +715,24 @@ routes = [
         methods=["GET"],
         name="authorize_stylesheet",
         summary="Stylesheet of the install pages",
+        responses={200: None},
+        tags=_TAGS,
+    ),
+    ApiRoute(
+        FAVICON_PATH,
+        favicon,
+        methods=["GET"],
+        name="authorize_favicon",
+        summary="Icon of the install pages",
+        responses={200: None},
+        tags=_TAGS,
+    ),
+    ApiRoute(
+        "/favicon.ico",
+        favicon,
+        methods=["GET"],
+        name="favicon",
+        summary="The same icon where browsers look for one by default",
         responses={200: None},
         tags=_TAGS,
     ),
