@@ -6,21 +6,28 @@ in where they accept parameters from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from hubauth.core import clients, errors, grants
+from hubauth.core import client_assertion, clients, errors, grants
 from hubauth.core.context import Context
 from hubauth.core.models import IssuedTokens, TokenUse
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 
 
-async def token_request(ctx: Context, params: Mapping[str, str]) -> IssuedTokens:
+async def token_request(
+    ctx: Context, params: Mapping[str, str], *, assertion_audiences: Collection[str] = ()
+) -> IssuedTokens:
+    """``assertion_audiences``: the ``aud`` values a ``private_key_jwt`` client assertion may
+    carry here (the endpoint's URL and the issuer); empty where assertions are not taken."""
     grant_type = params.get("grant_type")
     if grant_type not in GRANT_TYPES:
         raise errors.unsupported_grant_type(grant_type)
-    app = await clients.authenticate(ctx, params.get("client_id"), params.get("client_secret"))
+    if "client_assertion" in params or "client_assertion_type" in params:
+        app = await client_assertion.authenticate(ctx, params, assertion_audiences)
+    else:
+        app = await clients.authenticate(ctx, params.get("client_id"), params.get("client_secret"))
     if grant_type == "authorization_code":
         return await grants.authorization_code(
             ctx, app, params.get("code"), params.get("redirect_uri"), params.get("code_verifier")

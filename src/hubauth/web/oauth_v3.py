@@ -39,7 +39,12 @@ __all__ = ["INTROSPECT_PATH", "REVOKE_PATH", "TOKEN_PATH", "VERSIONS", "routes"]
 async def token(request: Request) -> Response:
     parsed = await parsed_request(request)
     try:
-        issued = await token_request(request.app.state.ctx, parsed.params)
+        issuer = request.app.state.settings.issuer
+        issued = await token_request(
+            request.app.state.ctx,
+            parsed.params,
+            assertion_audiences=(issuer, issuer + request.url.path),
+        )
     except TokenError as exc:
         raise parsed.refusal(exc) from None
     return json_response(request.app.state, "token-response", response_body(issued))
