@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     rate_limit_redis_prefix: str = Field(
         "hubauth:rl:", min_length=1, max_length=64, description="Prefix of the Redis keys"
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token GET /metrics requires (>= 32 characters); unset: /metrics is off",
+    )
     session_idle_timeout: int = Field(
         3600, ge=60, le=86_400, description="Install-page session ends after this long unused (s)"
     )
@@ -184,7 +188,7 @@ class Settings(BaseSettings):
             raise ValueError(str(exc)) from None
         return value
 
-    @field_validator("secret_key")
+    @field_validator("secret_key", "metrics_token")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
@@ -249,6 +253,8 @@ class Settings(BaseSettings):
             data["redis_url"] = redacted(self.redis_url)
         if self.secret_key is not None:
             data["secret_key"] = "********"
+        if self.metrics_token is not None:
+            data["metrics_token"] = "********"
         return data
 
 
@@ -269,11 +275,15 @@ def read_or_create_key(path: Path) -> bytes:
 
 
 #: ``HUBAUTH_*`` variables that are not settings: the config file path, and test-only knobs.
-NOT_SETTINGS = frozenset({"HUBAUTH_CONFIG", "HUBAUTH_JSON_STRUCTURE_ASSETS"})
+#: ``HUBAUTH_USER_PASSWORD``: read by ``hubauth users create`` only (a password must not have
+#: to appear on a command line, where ``ps`` shows it).
+NOT_SETTINGS = frozenset(
+    {"HUBAUTH_CONFIG", "HUBAUTH_JSON_STRUCTURE_ASSETS", "HUBAUTH_USER_PASSWORD"}
+)
 NOT_SETTINGS_PREFIXES = ("HUBAUTH_TEST_",)
 ENV_PREFIX = "HUBAUTH_"
 #: Values never echoed back in an error message.
-SECRET_FIELDS = frozenset({"secret_key"})
+SECRET_FIELDS = frozenset({"secret_key", "metrics_token"})
 
 
 def env_name(key: str) -> str:

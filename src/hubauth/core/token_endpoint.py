@@ -9,20 +9,26 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from hubauth.core import client_assertion, clients, errors, grants
+from hubauth.core import client_assertion, clients, errors, grants, versions
 from hubauth.core.context import Context
 from hubauth.core.models import IssuedTokens, TokenUse
 
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+GRANT_TYPES = versions.ALL_GRANTS
 
 
 async def token_request(
-    ctx: Context, params: Mapping[str, str], *, assertion_audiences: Collection[str] = ()
+    ctx: Context,
+    params: Mapping[str, str],
+    grant_types: Collection[str] = GRANT_TYPES,
+    *,
+    assertion_audiences: Collection[str] = (),
 ) -> IssuedTokens:
-    """``assertion_audiences``: the ``aud`` values a ``private_key_jwt`` client assertion may
+    """``grant_types``: those the API version offers (:mod:`hubauth.core.versions`); any other
+    is ``unsupported_grant_type`` (RFC 6749 section 5.2), before the client is authenticated.
+    ``assertion_audiences``: the ``aud`` values a ``private_key_jwt`` client assertion may
     carry here (the endpoint's URL and the issuer); empty where assertions are not taken."""
     grant_type = params.get("grant_type")
-    if grant_type not in GRANT_TYPES:
+    if grant_type not in grant_types:
         raise errors.unsupported_grant_type(grant_type)
     if "client_assertion" in params or "client_assertion_type" in params:
         app = await client_assertion.authenticate(ctx, params, assertion_audiences)

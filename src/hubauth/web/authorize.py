@@ -437,14 +437,16 @@ async def authorize(request: Request) -> Response:
     ctx = _ctx(request)
     try:
         query = query_params(request)
-    except TokenError as exc:  # repeated parameters (RFC 6749 §3.1), bad encoding
+    except TokenError:  # repeated parameters (RFC 6749 §3.1), bad encoding
+        # A fixed detail: the parser's message quotes parameter names, which the link's
+        # author chose, and this page must not print their words (content spoofing).
         raise _Stop(
             _error_page(
                 request,
                 400,
                 "The install link is malformed.",
                 error="invalid_request",
-                detail=exc.message,
+                detail="A parameter is repeated, is not valid UTF-8, or there are too many.",
             )
         ) from None
     params = {k: query[k] for k in AUTHORIZE_PARAMS if k in query}

@@ -140,6 +140,9 @@ class RateLimitMiddleware:
             "status": "error",
             "message": f"You have reached your {policy.lower()} limit.",
             "errorType": "RATE_LIMIT",
+            # HubSpot's specs make every OAuth operation's default response the Error object,
+            # whose category is required; the observed 429 bodies do not show one.
+            "category": "RATE_LIMITS",
             "correlationId": request_id(request),
             "policyName": policy,
             "groupName": verdict.limit.group,

@@ -18,8 +18,14 @@ from hubauth.contracts.openapi import INT32_MAX, INT32_MIN
 from hubauth.web.openapi import SCHEMAS_REF, document_of
 
 HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
+    # No framing (clickjacking) and no caching, like every other answer (docs/security.md).
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
 }
 _METHOD_ORDER = ("get", "post", "put", "patch", "delete")
 _STYLE = """

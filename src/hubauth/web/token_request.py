@@ -38,6 +38,7 @@ from starlette.types import Receive, Scope
 
 from hubauth.core.client_assertion import claimed_client_id
 from hubauth.core.errors import TokenError, invalid_request
+from hubauth.core.versions import API_VERSIONS
 from hubauth.web.client_auth import AuthMethod, basic_credentials, merge_basic, method_of
 from hubauth.web.forms import (
     FORM_TYPE,
@@ -76,11 +77,6 @@ SECRET_METHODS: tuple[AuthMethod, ...] = (
 )
 
 
-#: The versions whose token endpoint HubSpot's specs give ``client_assertion`` (RFC 7523
-#: ``private_key_jwt``): v3 and 2026-03, not 2026-09 (../shared/spec/hubspot-openapi/oauth-*.json).
-ASSERTION_VERSIONS: frozenset[str] = frozenset({"v3", "2026-03"})
-
-
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """One token endpoint and the rules its requests are parsed by."""
@@ -108,7 +104,7 @@ def _endpoints() -> dict[str, Endpoint]:
         for template, operation, contract in operations:
             path = template.format(version=version)
             methods = SECRET_METHODS
-            if operation == "token" and version in ASSERTION_VERSIONS:
+            if operation == "token" and API_VERSIONS[version].lists_client_assertion:
                 methods = (*SECRET_METHODS, AuthMethod.PRIVATE_KEY_JWT)
             table[path] = Endpoint(path, version, operation, contract, methods)
     return table
