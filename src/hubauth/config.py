@@ -8,6 +8,7 @@ values with secrets masked.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -194,6 +195,16 @@ class Settings(BaseSettings):
         le=600,
         description="On SIGTERM, seconds a worker may spend finishing in-flight requests",
     )
+    dev: bool = Field(
+        False,
+        description="Developer mode: the control API and dashboard under /_hubauth/ (never in "
+        "production; `hubauth serve --dev`)",
+    )
+    dev_allow_remote: bool = Field(
+        False,
+        description="Allow dev mode on a non-loopback host (anyone who reaches it controls "
+        "the clock, tokens and faults)",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -233,6 +244,18 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @model_validator(mode="after")
+    def _dev_only_on_loopback(self) -> Settings:
+        # The control API has no authentication: on a reachable address anyone could move the
+        # clock or revoke tokens, so a remote dev server must be asked for explicitly.
+        if self.dev and not self.dev_allow_remote and not is_loopback_host(self.host):
+            raise ValueError(
+                f"dev mode on the non-loopback host {self.host!r} would expose the control "
+                "API to the network; use --host 127.0.0.1, or --dev-allow-remote "
+                "(HUBAUTH_DEV_ALLOW_REMOTE=true) if that is really wanted"
+            )
+        return self
 
     # --- derived ---------------------------------------------------------------------------------
 
@@ -274,6 +297,16 @@ class Settings(BaseSettings):
         if self.metrics_token is not None:
             data["metrics_token"] = "********"
         return data
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1): reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def read_or_create_key(path: Path) -> bytes:
