@@ -8,6 +8,7 @@ values with secrets masked.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -77,6 +78,28 @@ class Settings(BaseSettings):
     )
     uniform_token_errors: bool = Field(
         False, description="Answer a foreign refresh token exactly as an unknown one"
+    )
+    rotation_grace: int = Field(
+        30,
+        ge=0,
+        le=300,
+        description="Under rotate: seconds a retired refresh token may be retried while its "
+        "successor is unused (0: off; per app: apps set-rotation-grace)",
+    )
+    code_retry_grace: int = Field(
+        0,
+        ge=0,
+        le=60,
+        description="Seconds a used code may be redeemed again by its client (same redirect "
+        "URI and PKCE verifier, first tokens unused); 0: refused, as RFC 6749 4.1.2 requires",
+    )
+    db_timeout: float = Field(
+        10, ge=0.5, le=120, description="Longest wait for the database per request (s) before 503"
+    )
+    v1_refresh_token_client_auth: bool = Field(
+        False,
+        description="v1 refresh-token GET and DELETE also require the owning client's "
+        "credentials (HTTP Basic); HubSpot requires only the token",
     )
     allow_query_credentials_v1: bool = Field(
         True, description="Accept client_secret/refresh_token in the v1 token query string"
@@ -178,6 +201,16 @@ class Settings(BaseSettings):
         le=600,
         description="On SIGTERM, seconds a worker may spend finishing in-flight requests",
     )
+    dev: bool = Field(
+        False,
+        description="Developer mode: the control API and dashboard under /_hubauth/ (never in "
+        "production; `hubauth serve --dev`)",
+    )
+    dev_allow_remote: bool = Field(
+        False,
+        description="Allow dev mode on a non-loopback host (anyone who reaches it controls "
+        "the clock, tokens and faults)",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -218,6 +251,18 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @model_validator(mode="after")
+    def _dev_only_on_loopback(self) -> Settings:
+        # The control API has no authentication: on a reachable address anyone could move the
+        # clock or revoke tokens, so a remote dev server must be asked for explicitly.
+        if self.dev and not self.dev_allow_remote and not is_loopback_host(self.host):
+            raise ValueError(
+                f"dev mode on the non-loopback host {self.host!r} would expose the control "
+                "API to the network; use --host 127.0.0.1, or --dev-allow-remote "
+                "(HUBAUTH_DEV_ALLOW_REMOTE=true) if that is really wanted"
+            )
+        return self
+
     # --- derived ---------------------------------------------------------------------------------
 
     @property
@@ -234,6 +279,9 @@ class Settings(BaseSettings):
             v3_revoke_access_tokens=self.v3_revoke_access_tokens,
             revoke_on_code_replay=self.revoke_on_code_replay,
             uniform_token_errors=self.uniform_token_errors,
+            rotation_grace_s=self.rotation_grace,
+            code_retry_grace_s=self.code_retry_grace,
+            v1_refresh_token_client_auth=self.v1_refresh_token_client_auth,
             hublet=self.hublet,
             redirect_uri_policy=self.redirect_uri_policy,
             install_page_rules=self.install_page_rules,
@@ -256,6 +304,16 @@ class Settings(BaseSettings):
         if self.metrics_token is not None:
             data["metrics_token"] = "********"
         return data
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1): reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def read_or_create_key(path: Path) -> bytes:

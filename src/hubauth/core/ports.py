@@ -19,11 +19,14 @@ from hubauth.core.models import (
     App,
     AuthCode,
     BrowserSession,
+    DevEvent,
     Hub,
     Install,
     InstallFlow,
+    InstallSummary,
     NewAccessToken,
     NewRefreshToken,
+    QueuedFault,
     RefreshPolicy,
     RefreshTokenRecord,
     TokenSummary,
@@ -92,6 +95,10 @@ class Store(Protocol):
 
     async def set_refresh_policy(self, app_id: int, policy: RefreshPolicy) -> bool: ...
 
+    async def set_rotation_grace(self, app_id: int, seconds: int | None) -> bool:
+        """The app's own rotation grace; None returns it to the server-wide setting."""
+        ...
+
     async def find_user(self, user_id: int) -> User | None: ...
 
     async def find_user_by_email(self, email: str) -> User | None: ...
@@ -126,6 +133,21 @@ class Store(Protocol):
         """Atomically mark the code consumed and store both tokens; False if already consumed."""
         ...
 
+    async def redeem_code_again(
+        self,
+        code_hash: bytes,
+        first_family: str,
+        consumed_since_ms: int,
+        now_ms: int,
+        refresh: NewRefreshToken,
+        access: NewAccessToken,
+    ) -> bool:
+        """Atomically replace a redemption: if the code was consumed at or after
+        ``consumed_since_ms`` into ``first_family`` and that family's refresh token was never
+        used, revoke the family's tokens, point the code at ``refresh.family_id`` and store
+        both tokens; False, writing nothing, otherwise."""
+        ...
+
     # --- tokens -------------------------------------------------------------------------------
     async def find_refresh_token(self, token_hash: bytes) -> RefreshTokenRecord | None: ...
 
@@ -133,10 +155,24 @@ class Store(Protocol):
 
     async def issue_access_token(self, access: NewAccessToken) -> None: ...
 
+    async def issue_access_token_if_live(self, refresh_id: int, access: NewAccessToken) -> bool:
+        """Store ``access`` only if refresh token ``refresh_id`` is still live (not revoked, not
+        rotated, install active) in the same statement; False (nothing written) otherwise."""
+        ...
+
     async def rotate_refresh_token(
         self, refresh_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
     ) -> bool:
         """Atomically retire ``refresh_id`` and store its successor; False if it was not live."""
+        ...
+
+    async def replace_unused_successor(
+        self, retired_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
+    ) -> bool:
+        """Rotation grace: atomically retire the live, never-used successor of ``retired_id``
+        (and the access token issued with it) and store ``new_refresh`` (whose ``parent_id`` is
+        ``retired_id``) and ``access`` instead; False, writing nothing, if there is no such
+        successor (it was used, revoked, or another retry replaced it meanwhile)."""
         ...
 
     async def revoke_refresh_token(
@@ -220,4 +256,54 @@ class Store(Protocol):
         limit: int = 100,
     ) -> list[TokenSummary]:
         """Refresh and access tokens matching every given filter, newest first (support)."""
+        ...
+
+
+class DevStore(Protocol):
+    """Developer-mode state shared by every worker and node (``hubauth serve --dev``, the
+    pytest plugin): named integers (clock offset, counters), queued faults, recent events.
+
+    Taking a counted fault is one conditional ``UPDATE … RETURNING``: two workers racing for
+    the last queued failure cannot both deliver it.
+    """
+
+    async def get_value(self, name: str) -> int | None: ...
+
+    async def set_value(self, name: str, value: int) -> None: ...
+
+    async def add_value(self, name: str, delta: int) -> int:
+        """Add ``delta`` (creating the value at 0) and return the result."""
+        ...
+
+    async def values(self, prefix: str) -> dict[str, int]: ...
+
+    async def delete_values(self, prefix: str) -> None: ...
+
+    async def add_fault(self, fault: QueuedFault) -> int: ...
+
+    async def list_faults(self) -> list[QueuedFault]: ...
+
+    async def take_fault(self, fault_id: int) -> QueuedFault | None:
+        """Consume one use of a counted fault (``None`` when it is used up meanwhile); an
+        uncounted fault is returned as it is."""
+        ...
+
+    async def clear_faults(self, kind: str | None = None, path_prefix: str | None = None) -> int:
+        """Delete queued faults (all, or those of one kind and/or path prefix)."""
+        ...
+
+    async def record_event(self, at_ms: int, event: str, fields: str, keep: int) -> None: ...
+
+    async def recent_events(self, limit: int) -> list[DevEvent]: ...
+
+    async def token_hash_by_id(self, kind: str, row_id: int) -> bytes | None: ...
+
+    async def expire_access_token(self, token_hash: bytes, now_ms: int) -> bool:
+        """Make a live access token expire now; False if unknown, revoked or already expired."""
+        ...
+
+    async def list_installs(self) -> list[InstallSummary]: ...
+
+    async def erase_everything(self) -> None:
+        """Delete every row of every table (apps, tokens, dev state): an empty server."""
         ...

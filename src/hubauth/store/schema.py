@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -39,6 +40,8 @@ apps = Table(
     Column("optional_scopes", Text, nullable=False, default=""),
     Column("is_private_distribution", Boolean, nullable=False, default=False),
     Column("refresh_policy", String(16), nullable=False, default="static"),
+    #: Seconds a rotated refresh token may be retried (docs/decisions.md); NULL: server-wide.
+    Column("rotation_grace_s", Integer, nullable=True),
     Column("created_ms", BigInteger, nullable=False),
     # apps rotate-secret --grace: the old secret keeps working until previous_secret_until_ms
     Column("previous_secret_hash", LargeBinary(32), nullable=True),
@@ -118,8 +121,16 @@ refresh_tokens = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("revoked_ms", BigInteger, nullable=True),
     Column("rotated_ms", BigInteger, nullable=True),
+    #: The refresh token this one was rotated from (its successor's link back; NULL otherwise).
+    Column("parent_id", BigId, nullable=True),
     Index("ix_refresh_tokens_family_id", "family_id"),
     Index("ix_refresh_tokens_app_hub", "app_id", "hub_id"),
+    Index(
+        "ix_refresh_tokens_parent_id",
+        "parent_id",
+        postgresql_where=text("parent_id IS NOT NULL"),
+        sqlite_where=text("parent_id IS NOT NULL"),
+    ),
 )
 
 access_tokens = Table(
@@ -194,4 +205,40 @@ client_assertion_jtis = Table(
     Column("app_id", Integer, nullable=False),
     Column("expires_ms", BigInteger, nullable=False),
     Index("ix_client_assertion_jtis_expires_ms", "expires_ms"),
+)
+
+# --- developer mode (``hubauth serve --dev``, the pytest plugin) -----------------------------
+# Shared through the database so that every worker and node sees one clock and one fault queue.
+
+#: Named integers: the clock offset (``clock.offset_ms``) and the traffic counters.
+dev_values = Table(
+    "dev_values",
+    metadata,
+    Column("name", String(160), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+#: Queued faults; ``remaining`` NULL means "until cleared" (latency).
+dev_faults = Table(
+    "dev_faults",
+    metadata,
+    Column("fault_id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("path_prefix", String(200), nullable=False),
+    Column("remaining", Integer, nullable=True),
+    Column("error", String(64), nullable=True),
+    Column("status", Integer, nullable=True),
+    Column("retry_after", Integer, nullable=True),
+    Column("latency_ms", Integer, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+#: Recent audit events of the dev server (control calls, grants), newest kept.
+dev_events = Table(
+    "dev_events",
+    metadata,
+    Column("event_id", BigId, primary_key=True, autoincrement=True),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("fields", Text, nullable=False),
 )

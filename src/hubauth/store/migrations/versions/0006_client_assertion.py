@@ -1,8 +1,8 @@
 """app_jwks and client_assertion_jtis: public keys and single-use ``jti`` values for
 ``private_key_jwt`` client authentication (RFC 7523).
 
-Revision ID: 0004_client_assertion
-Revises: 0003_secret_grace
+Revision ID: 0006_client_assertion
+Revises: 0005_devplane
 Create Date: 2026-12-07
 
 Expand-only: two new tables, so the release before this one keeps working on the migrated
@@ -12,8 +12,8 @@ schema (docs/operations.md, rolling deploys).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_client_assertion"
-down_revision = "0003_secret_grace"
+revision = "0006_client_assertion"
+down_revision = "0005_devplane"
 branch_labels = None
 depends_on = None
 
