@@ -188,6 +188,12 @@ class Settings(BaseSettings):
         "scopes are shown on the page; rfc6749: both redirect to the app with "
         "error=access_denied / invalid_scope",
     )
+    client_assertion_max_lifetime: int = Field(
+        300,
+        ge=10,
+        le=3600,
+        description="Longest lifetime of a private_key_jwt client assertion (exp - iat), seconds",
+    )
     v1_sunset: V1Sunset = Field(
         V1Sunset.ANNOUNCE,
         description="OAuth v1's retirement on 2027-02-16: announce (Deprecation, Sunset and Link "
@@ -287,6 +293,7 @@ class Settings(BaseSettings):
             hublet=self.hublet,
             redirect_uri_policy=self.redirect_uri_policy,
             install_page_rules=self.install_page_rules,
+            client_assertion_max_lifetime_s=self.client_assertion_max_lifetime,
         )
 
     def server_key(self) -> bytes:

@@ -70,6 +70,10 @@ async def post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> ht
 @pytest.fixture
 async def world(dev: httpx.AsyncClient) -> dict[str, Any]:
     """An app, a hub and a user created through the control API."""
+    return await make_world(dev)
+
+
+async def make_world(dev: httpx.AsyncClient) -> dict[str, Any]:
     app = (
         await post(
             dev,

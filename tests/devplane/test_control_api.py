@@ -6,8 +6,17 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
-from tests.devplane.conftest import install_body, post, refresh_form
+from hubauth.core.devplane import DevPlane
+from hubauth.store.schema import metadata
+from tests.devplane.conftest import install_body, make_world, post, refresh_form
+
+
+def dev_plane(client: httpx.AsyncClient) -> DevPlane:
+    app = client._transport.app  # type: ignore[attr-defined]
+    plane: DevPlane = app.state.plane
+    return plane
 
 
 async def test_creating_apps_hubs_and_users_applies_the_cli_checks(
@@ -198,6 +207,30 @@ async def test_reset_empties_the_server(dev: httpx.AsyncClient, world: dict[str,
     assert state["apps"] == state["installs"] == state["tokens"] == state["faults"] == []
     assert state["clock"]["offset_ms"] == 0
     assert [e["fields"]["action"] for e in state["events"]] == ["reset"]
+
+    # Every table ends empty, the install pages' browser sessions and flows included.
+    world = await make_world(dev)
+    page = await dev.get(
+        "/oauth/authorize",
+        params={
+            "client_id": world["app"]["client_id"],
+            "redirect_uri": "http://localhost:3000/callback",
+            "scope": "oauth crm.objects.contacts.read",
+        },
+    )
+    assert page.status_code == 200
+    assert await _count(dev, "install_flows") == 1
+    await post(dev, "/_hubauth/reset", {})
+    for table in metadata.sorted_tables:
+        if table.name != "dev_events":  # the reset itself is recorded
+            assert await _count(dev, table.name) == 0, table.name
+
+
+async def _count(client: httpx.AsyncClient, name: str) -> int:
+    engine = dev_plane(client).store.engine  # type: ignore[attr-defined]
+    async with engine.connect() as conn:
+        table = metadata.tables[name]
+        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
 
 async def test_control_calls_are_audited(

@@ -11,7 +11,7 @@ from hubauth import __version__
 from hubauth.cli.admin import apps, authorize, hubs, list_installs, tokens_group, users
 from hubauth.cli.config_cmd import config
 from hubauth.cli.db import db
-from hubauth.cli.lifecycle import installs_group
+from hubauth.cli.lifecycle import app_keys, installs_group
 from hubauth.cli.serve import serve
 from hubauth.structure.cli import structure
 
@@ -78,3 +78,4 @@ def _plain_help(command: click.Command) -> None:
 
 
 _plain_help(cli)
+apps.add_command(app_keys)

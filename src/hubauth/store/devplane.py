@@ -16,33 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hubauth.core.models import DevEvent, InstallSummary, QueuedFault
 from hubauth.store.schema import (
     access_tokens,
-    apps,
-    auth_codes,
     dev_events,
     dev_faults,
     dev_values,
-    hub_members,
-    hubs,
     installs,
+    metadata,
     refresh_tokens,
-    users,
 )
 from hubauth.store.sql import _unavailable_on_db_loss
-
-#: Children before parents, so that deleting in this order never breaks a foreign key.
-_ERASE_ORDER = (
-    auth_codes,
-    access_tokens,
-    refresh_tokens,
-    installs,
-    hub_members,
-    users,
-    hubs,
-    apps,
-    dev_values,
-    dev_faults,
-    dev_events,
-)
 
 
 def _fault(row: Row[Any]) -> QueuedFault:
@@ -225,5 +206,7 @@ class SqlDevStore:
     @_unavailable_on_db_loss
     async def erase_everything(self) -> None:
         async with self.engine.begin() as conn:
-            for table in _ERASE_ORDER:
+            # Every table, children before parents (so no foreign key breaks), including
+            # tables added after this was written.
+            for table in reversed(metadata.sorted_tables):
                 await conn.execute(delete(table))

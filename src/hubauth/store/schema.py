@@ -186,6 +186,27 @@ install_flows = Table(
     Index("ix_install_flows_expires_ms", "expires_ms"),
 )
 
+#: An app's public keys for ``private_key_jwt`` client authentication (RFC 7523 §2.2): one JWK
+#: Set (RFC 7517 §5) per app, public parameters only.
+app_jwks = Table(
+    "app_jwks",
+    metadata,
+    Column("app_id", Integer, ForeignKey("apps.app_id", ondelete="CASCADE"), primary_key=True),
+    Column("jwks", Text, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+#: ``jti`` values of accepted client assertions (RFC 7523 §3 item 7), kept until the
+#: assertion expires: inserting one that is already there is a replay, on every node.
+client_assertion_jtis = Table(
+    "client_assertion_jtis",
+    metadata,
+    Column("jti_hash", LargeBinary(32), primary_key=True),
+    Column("app_id", Integer, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Index("ix_client_assertion_jtis_expires_ms", "expires_ms"),
+)
+
 # --- developer mode (``hubauth serve --dev``, the pytest plugin) -----------------------------
 # Shared through the database so that every worker and node sees one clock and one fault queue.
 
