@@ -72,7 +72,8 @@ async def create_app(
     async with open_context(settings) as ctx:
         app = await ctx.store.create_app(
             client_id=tokens.new_client_id(),
-            client_secret_hash=ctx.hasher.hash(secret),
+            client_secret_hash=ctx.hasher.hash_secret(secret),
+            client_secret_key_id=ctx.hasher.key_id,
             name=name,
             redirect_uris=redirect_uris,
             scopes=required,
@@ -244,7 +245,7 @@ async def revoke_token(
     settings = settings_from(database_url)
     async with open_context(settings) as ctx:
         now = ctx.now_ms()
-        token_hash = ctx.hasher.hash(token)
+        token_hash = ctx.hasher.candidates(token)
         kind = None
         if await ctx.store.revoke_refresh_token(
             token_hash, now, with_access_tokens=with_access_tokens

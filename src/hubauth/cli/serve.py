@@ -23,11 +23,9 @@ async def _prepare(settings: Settings, demo: bool) -> str | None:
             seeded = await seed(ctx)
             return instructions(seeded, settings.issuer, settings.auth_code_ttl)
         status = await migrate.status(engine)
-        if not status.up_to_date:
-            raise click.ClickException(
-                f"database schema is at {status.current or 'nothing'} but this hubauth needs "
-                f"{status.head}: run `hubauth db upgrade --database URL` first"
-            )
+        # Ahead by compatible (expand) migrations is fine: a rolling upgrade (store/migrate.py).
+        if not status.servable:
+            raise click.ClickException(status.problem())
     return None
 
 
@@ -62,7 +60,7 @@ def serve(
     os.environ["HUBAUTH_PORT"] = str(settings.port)
     if config_file:
         os.environ["HUBAUTH_CONFIG"] = os.path.abspath(config_file)
-    settings.server_key()  # create the key file once, before workers race for it
+    settings.keyring()  # create the key file once, before workers race for it
     text = run(_prepare(settings, demo))
     if text:
         click.echo(text)

@@ -13,7 +13,8 @@ async def authenticate(ctx: Context, client_id: str | None, client_secret: str |
     """Return the app whose credentials these are, or raise ``invalid_client``.
 
     The secret is compared in constant time against its stored HMAC. An unknown client still
-    pays for one hash so the two failure paths cost the same.
+    pays for one hash so the two failure paths cost the same. A secret stored under an older
+    server key is re-hashed under the newest one once it has been checked (key rotation).
     """
     if not client_id or len(client_id) > _MAX_CLIENT_FIELD:
         ctx.audit("client_auth_failed", reason="missing_or_malformed_client_id")
@@ -21,14 +22,28 @@ async def authenticate(ctx: Context, client_id: str | None, client_secret: str |
     app = await ctx.store.find_app_by_client_id(client_id)
     secret = client_secret or ""
     if app is None:
-        ctx.hasher.hash(secret[:_MAX_CLIENT_FIELD])
+        ctx.hasher.hash_secret(secret[:_MAX_CLIENT_FIELD])
         ctx.audit("client_auth_failed", reason="unknown_client_id")
         raise errors.bad_client_id()
     if (
         not secret
         or len(secret) > _MAX_CLIENT_FIELD
-        or not ctx.hasher.matches(secret, app.client_secret_hash)
+        or not ctx.hasher.secret_matches(secret, app.client_secret_hash, app.client_secret_key_id)
     ):
         ctx.audit("client_auth_failed", reason="bad_client_secret", app_id=app.app_id)
         raise errors.bad_client_secret()
+    if app.client_secret_key_id != ctx.hasher.key_id:
+        rehashed = await ctx.store.set_client_secret_hash(
+            app.app_id,
+            ctx.hasher.hash_secret(secret),
+            ctx.hasher.key_id,
+            replacing=app.client_secret_hash,
+        )
+        if rehashed:
+            ctx.audit(
+                "client_secret_rehashed",
+                app_id=app.app_id,
+                from_key=app.client_secret_key_id or "legacy",
+                to_key=ctx.hasher.key_id,
+            )
     return app

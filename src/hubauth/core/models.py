@@ -31,6 +31,8 @@ class App:
     optional_scopes: tuple[str, ...] = ()
     is_private_distribution: bool = False
     refresh_policy: RefreshPolicy = RefreshPolicy.STATIC
+    #: Server key the secret's digest was made under; None = legacy raw HMAC (core/keys.py).
+    client_secret_key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,8 @@ class AuthCode:
     hublet: str = "na1"
     hub_deleted: bool = False
     install_active: bool = True
+    #: Server key ``code_hash`` was made under; None = legacy raw HMAC (core/keys.py).
+    key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,7 @@ class NewRefreshToken:
     scopes: tuple[str, ...]
     family_id: str
     created_ms: int
+    key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +110,7 @@ class NewAccessToken:
     token_use: TokenUse = TokenUse.ACCESS_TOKEN
     family_id: str | None = None
     install_id: int | None = None
+    key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +134,10 @@ class RefreshTokenRecord:
     hub_deleted: bool
     install_active: bool
     refresh_policy: RefreshPolicy = RefreshPolicy.STATIC
+    #: The stored digest and the key it was made under (None = legacy): a token found under
+    #: an older key is re-hashed under the newest one on use (core/keys.py).
+    token_hash: bytes = b""
+    key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,10 @@ from hubauth.core.models import (
     User,
 )
 
+#: A lookup's digests: one, or every digest the value may be stored under (core/keys.py); the
+#: store looks them up in one indexed ``IN`` query.
+Hashes = bytes | Sequence[bytes]
+
 
 class StoreUnavailable(Exception):
     """The database cannot be reached; the web layer answers 503 and nothing is half-written."""
@@ -46,6 +50,7 @@ class Store(Protocol):
         refresh_policy: RefreshPolicy = RefreshPolicy.STATIC,
         app_id: int | None = None,
         now_ms: int = 0,
+        client_secret_key_id: str | None = None,
     ) -> App: ...
 
     async def find_app_by_client_id(self, client_id: str) -> App | None: ...
@@ -70,7 +75,17 @@ class Store(Protocol):
 
     async def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
 
-    async def set_client_secret_hash(self, app_id: int, secret_hash: bytes) -> None: ...
+    async def set_client_secret_hash(
+        self,
+        app_id: int,
+        secret_hash: bytes,
+        key_id: str | None = None,
+        *,
+        replacing: bytes | None = None,
+    ) -> bool:
+        """Set an app's secret digest; with ``replacing``, only if that is still the stored one
+        (a re-hash under a newer key must not undo a secret reset that raced it)."""
+        ...
 
     async def set_refresh_policy(self, app_id: int, policy: RefreshPolicy) -> bool: ...
 
@@ -96,7 +111,7 @@ class Store(Protocol):
     # --- authorization codes ------------------------------------------------------------------
     async def save_code(self, code: AuthCode) -> None: ...
 
-    async def find_code(self, code_hash: bytes) -> AuthCode | None: ...
+    async def find_code(self, code_hash: Hashes) -> AuthCode | None: ...
 
     async def redeem_code(
         self,
@@ -109,9 +124,15 @@ class Store(Protocol):
         ...
 
     # --- tokens -------------------------------------------------------------------------------
-    async def find_refresh_token(self, token_hash: bytes) -> RefreshTokenRecord | None: ...
+    async def find_refresh_token(self, token_hash: Hashes) -> RefreshTokenRecord | None: ...
 
-    async def find_access_token(self, token_hash: bytes) -> AccessTokenRecord | None: ...
+    async def find_access_token(self, token_hash: Hashes) -> AccessTokenRecord | None: ...
+
+    async def rehash_refresh_token(
+        self, refresh_id: int, old_hash: bytes, new_hash: bytes, key_id: str
+    ) -> bool:
+        """Replace a refresh token's digest by one under a newer key, if still ``old_hash``."""
+        ...
 
     async def issue_access_token(self, access: NewAccessToken) -> None: ...
 
@@ -122,12 +143,12 @@ class Store(Protocol):
         ...
 
     async def revoke_refresh_token(
-        self, token_hash: bytes, now_ms: int, *, with_access_tokens: bool
+        self, token_hash: Hashes, now_ms: int, *, with_access_tokens: bool
     ) -> bool:
         """Revoke a live refresh token (and its family's access tokens if asked)."""
         ...
 
-    async def revoke_access_token(self, token_hash: bytes, now_ms: int) -> bool: ...
+    async def revoke_access_token(self, token_hash: Hashes, now_ms: int) -> bool: ...
 
     async def revoke_family(self, family_id: str, now_ms: int) -> int:
         """Revoke every refresh and access token of a family (code replay, rotation reuse)."""
@@ -141,6 +162,10 @@ class Store(Protocol):
     async def ping(self) -> None: ...
 
     async def count_rows(self) -> dict[str, int]: ...
+
+    async def count_by_key(self, now_ms: int) -> dict[str, dict[str | None, int]]:
+        """Live stored secrets per table and server key id (None = legacy digests)."""
+        ...
 
     async def list_tokens(
         self,

@@ -75,15 +75,12 @@ def create_app(
         try:
             if own_store:
                 schema = await migrate.status(active.engine)
-                if not schema.up_to_date:
-                    raise SchemaBehind(
-                        f"database schema is at {schema.current or 'nothing'}, this hubauth needs "
-                        f"{schema.head}: run `hubauth db upgrade --database URL` first"
-                    )
+                if not schema.servable:
+                    raise SchemaBehind(schema.problem())
             app.state.ctx = Context(
                 store=active,
                 clock=clock or SystemClock(),
-                hasher=TokenHasher(settings.server_key()),
+                hasher=TokenHasher(settings.keyring()),
                 policy=settings.policy(),
                 audit=fan_out(log_audit, metrics.audit_sink),
             )

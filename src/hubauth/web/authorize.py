@@ -77,7 +77,7 @@ def _page_state(request: Request) -> _PageState:
     state = request.app.state
     found = getattr(state, "authorize_pages", None)
     if found is None:
-        found = _PageState(SessionCodec(state.settings.server_key()), SignInGuard.default())
+        found = _PageState(SessionCodec(state.settings.keyring()), SignInGuard.default())
         state.authorize_pages = found
     return found
 

@@ -4,8 +4,11 @@ The cookie holds the signed-in user, a CSRF token and the pending authorization 
 (the parameters an app sent to ``/oauth/authorize``), so later steps refer to a request by an
 opaque id instead of repeating its parameters in URLs.
 
-* Integrity: HMAC-SHA256 via ``itsdangerous`` under a key derived from the server key with a
-  label of its own, so a session signature can never be confused with a token hash.
+* Integrity: HMAC-SHA256 via ``itsdangerous`` under the keyring's session key (HKDF of the
+  server key with a label of its own, ``hubauth.core.keys``), so a session signature can never
+  be confused with a token hash. The newest key signs; every listed key (and, while legacy
+  digests are accepted, the pre-keyring session key) still verifies, so a key rotation signs
+  nobody out.
 * Expiry is checked against timestamps inside the payload read with the one clock, not by the
   cookie's own lifetime (a browser may keep a "session" cookie for days).
 * The cookie is ``HttpOnly``, ``SameSite=Lax`` and ``Secure`` whenever hubauth is reached
@@ -25,6 +28,8 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import Request
 from starlette.responses import Response
+
+from hubauth.core.keys import Keyring, Purpose
 
 COOKIE_NAME = "hubauth_session"
 #: Browsers keep at least 4096 bytes per cookie (RFC 6265 §6.1); leave room for attributes.
@@ -142,12 +147,23 @@ class Session:
         )
 
 
+def session_keys(keyring: Keyring) -> list[bytes]:
+    """Keys that verify a session, oldest first and the signing key last (itsdangerous'
+    order): the pre-keyring key derived from each raw server key while legacy digests are
+    accepted, then each listed key's derived session key."""
+    legacy = [
+        hmac.new(secret, _KEY_LABEL, hashlib.sha256).digest()
+        for secret in reversed(keyring.legacy_secrets())
+    ]
+    derived = [key for _, key in reversed(keyring.purpose_keys(Purpose.SESSION))]
+    return legacy + derived
+
+
 class SessionCodec:
     """Reads and writes the session cookie."""
 
-    def __init__(self, server_key: bytes) -> None:
-        key = hmac.new(server_key, _KEY_LABEL, hashlib.sha256).digest()
-        self._serializer = URLSafeSerializer(key, salt="hubauth.session")
+    def __init__(self, keyring: Keyring) -> None:
+        self._serializer = URLSafeSerializer(session_keys(keyring), salt="hubauth.session")
 
     def load(self, request: Request) -> Session:
         """The request's session, or a fresh one if the cookie is missing, forged or stale."""
