@@ -8,6 +8,7 @@ from hubauth import __version__
 from hubauth.cli.admin import apps, authorize, hubs, tokens_group, users
 from hubauth.cli.config_cmd import config
 from hubauth.cli.db import db
+from hubauth.cli.keys import keys
 from hubauth.cli.serve import serve
 from hubauth.structure.cli import structure
 
@@ -18,5 +19,5 @@ def cli() -> None:
     """hubauth: a HubSpot-compatible OAuth 2.0 authorization server."""
 
 
-for command in (serve, db, apps, hubs, users, authorize, tokens_group, config, structure):
+for command in (serve, db, apps, hubs, users, authorize, tokens_group, keys, config, structure):
     cli.add_command(command)
