@@ -258,6 +258,33 @@ for _version in ("v3", "2026-03", "2026-09"):
             "POST", f"/oauth/{_version}/token{_suffix}", _BAD_FORM
         )
 
+
+def _uninstall_scenarios(version: str) -> dict[tuple[str, int], Scenario]:
+    path = f"/appinstalls/{version}/external-install"
+    dead = {"Authorization": "Bearer Cnope"}
+
+    async def uninstall(env: Env) -> httpx.Response:
+        token = (await env.tokens())["access_token"]
+        return await env.up.delete(path, headers={"Authorization": f"Bearer {token}"})
+
+    async def limited(env: Env) -> httpx.Response:
+        for _ in range(2):
+            response = await env.limited.delete(path, headers=dead)
+        return response
+
+    return {
+        (f"{version}_app_uninstall", 204): uninstall,
+        (f"{version}_app_uninstall", 401): lambda env: env.up.delete(path, headers=dead),
+        (f"{version}_app_uninstall", 429): limited,
+        (f"{version}_app_uninstall", 503): lambda env: env.down.delete(
+            path, headers={"Authorization": "Bearer " + "C" * 148}
+        ),
+    }
+
+
+for _version in ("v3", "2026-03", "2026-09"):
+    SCENARIOS.update(_uninstall_scenarios(_version))
+
 #: The install pages answer with HTML, redirects and form errors; their behaviour (every
 #: status, header and redirect) is proven by tests/authorize and tests/browser, not here.
 HTML_PAGE_TAG = "Install pages (HTML)"

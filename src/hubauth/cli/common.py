@@ -14,8 +14,8 @@ import orjson
 from hubauth.config import ConfigError, Settings, load_settings
 from hubauth.core.clock import SystemClock
 from hubauth.core.context import Context
+from hubauth.core.ports import StoreUnavailable
 from hubauth.core.tokens import TokenHasher
-from hubauth.store.base import StoreUnavailable
 from hubauth.store.sql import Conflict, SqlStore
 
 F = TypeVar("F", bound=Callable[..., Any])

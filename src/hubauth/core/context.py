@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from hubauth.core.audit import AuditSink, log_audit
 from hubauth.core.clock import Clock
+from hubauth.core.ports import Store
 from hubauth.core.tokens import TokenHasher, TokenShape
-from hubauth.store.base import Store
 
 
 @dataclass(frozen=True, slots=True)

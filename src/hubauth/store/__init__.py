@@ -1,1 +1,1 @@
-"""Persistence: one small async interface (:mod:`hubauth.store.base`) and its SQL implementation."""
+"""Persistence: one small async interface (:mod:`hubauth.core.ports`) and its SQL implementation."""

@@ -18,7 +18,7 @@ layer costing more than the query itself:
   one hop per transaction instead of one per statement.
 
 Atomicity is unchanged: a write transaction starts with its conditional ``UPDATE`` and is
-rolled back unless that matched exactly one row (``store/base.py``).
+rolled back unless that matched exactly one row (``core/ports.py``).
 """
 
 from __future__ import annotations

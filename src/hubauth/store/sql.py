@@ -1,4 +1,4 @@
-"""The SQL implementation of :class:`hubauth.store.base.Store` for SQLite and PostgreSQL.
+"""The SQL implementation of :class:`hubauth.core.ports.Store` for SQLite and PostgreSQL.
 
 One code path serves both backends (SQLAlchemy Core); the only dialect-specific pieces are the
 connection set-up (SQLite pragmas) and the install upsert. Every security-state change is a
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import asyncpg
@@ -36,7 +36,7 @@ from hubauth.core.models import (
     TokenUse,
     User,
 )
-from hubauth.store.base import StoreUnavailable
+from hubauth.core.ports import StoreUnavailable
 from hubauth.store.hot import HotPath, Statement, hot_path_for
 from hubauth.store.schema import (
     access_tokens,
@@ -75,7 +75,9 @@ class Conflict(ValueError):
     """A unique value (client_id, email, explicit id) is already taken."""
 
 
-def _unavailable_on_db_loss(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+def _unavailable_on_db_loss(
+    fn: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
     """Turn "the database is gone" into :class:`StoreUnavailable`; other errors stay bugs."""
 
     @functools.wraps(fn)
@@ -346,7 +348,7 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 
 class SqlStore:
-    """:class:`~hubauth.store.base.Store` over an :class:`AsyncEngine`."""
+    """:class:`~hubauth.core.ports.Store` over an :class:`AsyncEngine`."""
 
     def __init__(self, engine: AsyncEngine, *, pool_size: int = 10) -> None:
         self.engine = engine

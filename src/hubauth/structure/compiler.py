@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeGuard
 
 from . import codes as c
 from . import keywords as kw
@@ -338,7 +338,7 @@ class Compiler:
             generic = _object_node(
                 props,
                 tuple(plain),
-                alternatives,
+                tuple(alternatives),
                 allow_extra,
                 extra_node,
                 tuple(pattern_nodes),
@@ -520,7 +520,7 @@ class Compiler:
 # ---------------------------------------------------------------------------
 
 
-def _count(value: Any) -> bool:
+def _count(value: Any) -> TypeGuard[int]:
     return type(value) is int and value >= 0
 
 
@@ -581,7 +581,8 @@ def _enum_check(members: list[Any]) -> Check:
 
 def _const_check(expected: Any) -> Check:
     def ok(v: Any) -> bool:
-        return v == expected  # both already passed the same type check
+        same: bool = v == expected  # both already passed the same type check
+        return same
 
     def report(v: Any, p: str, out: list[Problem]) -> None:
         out.append(Problem(p, c.INSTANCE_CONST_MISMATCH, f"value must be {expected!r}"))

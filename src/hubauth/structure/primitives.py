@@ -265,11 +265,12 @@ def _float(name: str) -> tuple[Callable[[Any], bool], Callable[[Any], Detail]]:
 
     def fast(v: Any) -> bool:
         t = type(v)
+        within: bool = False
         if t is float:
-            return -limit <= v <= limit and v == v  # also rejects NaN and infinities
-        if t is int:
-            return -limit <= v <= limit
-        return False
+            within = -limit <= v <= limit and v == v  # also rejects NaN and infinities
+        elif t is int:
+            within = -limit <= v <= limit
+        return within
 
     def detail(v: Any) -> Detail:
         t = type(v)

@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover
 try:
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - Python < 3.11
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+    import sre_parse as _sre_parse  # type: ignore[no-redef,unused-ignore]
 
 HAVE_RE2 = _re2 is not None
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeGuard
 
 from . import codes as c
 from . import keywords as kw
@@ -1052,5 +1052,5 @@ class _Checker:
                     self._collect_decls(value, out, depth + 1)
 
 
-def _is_count(value: Any) -> bool:
+def _is_count(value: Any) -> TypeGuard[int]:
     return type(value) is int and value >= 0

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 import threading
-from typing import Any
+from typing import Any, NoReturn
 
 from . import codes as c
-from .compiler import Compiler, Node
+from .compiler import Collect, Compiler, Node, Ok
 from .document import Profile, extends_list, resolve_type_ref
 from .problems import InvalidSchema, Problem
 
@@ -35,6 +35,14 @@ class Validator:
         "_profile",
         "_variants",
     )
+    _ok: Ok
+    _collect: Collect
+    _doc: dict[str, Any]
+    _profile: Profile
+    _lenient: bool
+    _max_depth: int
+    _variants: dict[frozenset[str], Node]
+    _lock: threading.Lock
 
     def __init__(
         self, document: dict[str, Any], profile: Profile, *, lenient: bool, max_depth: int
@@ -52,12 +60,12 @@ class Validator:
         _set(self, "_variants", {})
         _set(self, "_lock", threading.Lock())
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: Any) -> NoReturn:
         raise AttributeError("Validator objects are immutable")
 
     @property
     def profile(self) -> Profile:
-        return self._profile  # type: ignore[no-any-return]
+        return self._profile
 
     def is_valid(self, instance: Any) -> bool:
         """True if ``instance`` conforms; the fast path, no problem objects."""
@@ -69,7 +77,7 @@ class Validator:
         else:
             ok = self._ok
         try:
-            return ok(instance, 0)  # type: ignore[no-any-return]
+            return ok(instance, 0)
         except RecursionError:
             return False
 

@@ -35,7 +35,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from starlette.middleware import Middleware
 
 from hubauth.config import Settings
-from hubauth.core import authorization
+from hubauth.core import authorization, installs
 from hubauth.core.audit import null_audit
 from hubauth.core.clock import OffsetClock
 from hubauth.core.context import Context
@@ -402,7 +402,7 @@ class HubAuthServer:
         store, so later refreshes get 400 ``BAD_REFRESH_TOKEN`` (spec §3.4, §6.1)."""
         seeded = self._seeded()
         return self.call(
-            self._context().store.uninstall(seeded.app_id, seeded.hub_id, self.clock.now_ms())
+            installs.uninstall(self._context(), seeded.app_id, seeded.hub_id, via="pytest_plugin")
         )
 
     def delete_hub(self) -> bool:

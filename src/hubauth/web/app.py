@@ -21,11 +21,11 @@ from hubauth.contracts.checker import check_response, compile_all
 from hubauth.core.audit import fan_out, log_audit
 from hubauth.core.clock import Clock, SystemClock
 from hubauth.core.context import Context
+from hubauth.core.ports import StoreUnavailable
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
-from hubauth.store.base import StoreUnavailable
 from hubauth.store.sql import SqlStore
-from hubauth.web import authorize, discovery, oauth_v1, oauth_v3, ops
+from hubauth.web import appinstalls, authorize, discovery, oauth_v1, oauth_v3, ops
 from hubauth.web.access import AccessMiddleware
 from hubauth.web.errors import EXCEPTION_HANDLERS
 from hubauth.web.health import MigrationCheck
@@ -43,7 +43,14 @@ class SchemaBehind(RuntimeError):
 
 def route_table() -> list[BaseRoute]:
     """Every public route, in one place (the OpenAPI description is generated from it)."""
-    return [*oauth_v1.routes, *oauth_v3.routes, *discovery.routes, *authorize.routes, *ops.routes]
+    return [
+        *oauth_v1.routes,
+        *oauth_v3.routes,
+        *appinstalls.routes,
+        *discovery.routes,
+        *authorize.routes,
+        *ops.routes,
+    ]
 
 
 def create_app(

@@ -35,8 +35,8 @@ from hubauth.core.authorization import AuthorizationError, AuthorizeRequest
 from hubauth.core.context import Context
 from hubauth.core.errors import TokenError
 from hubauth.core.models import Hub, User
+from hubauth.core.ports import StoreUnavailable
 from hubauth.core.signin import SignInError, SignInGuard, sign_in
-from hubauth.store.base import StoreUnavailable
 from hubauth.web import pages
 from hubauth.web.errors import request_id
 from hubauth.web.forms import FORM_TYPE, MAX_PARAMETERS, query_params, read_body

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hubauth.core.errors import ApiError, TokenError, unavailable
-from hubauth.store.base import StoreUnavailable
+from hubauth.core.ports import StoreUnavailable
 from hubauth.web.responses import json_response
 
 _log = logging.getLogger("hubauth.web")

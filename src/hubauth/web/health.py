@@ -25,8 +25,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hubauth.core.errors import ApiError
+from hubauth.core.ports import Store, StoreUnavailable
 from hubauth.store import migrate
-from hubauth.store.base import Store, StoreUnavailable
 from hubauth.web.responses import json_response
 
 #: How long a migration check result is reused.

@@ -3,7 +3,8 @@
 What counts: every request under ``/oauth/`` that ends in 400, 401, 403 or 404 — failed client
 authentication, failed grants (bad codes, refresh tokens, verifiers) and failed token lookups at
 the metadata endpoints. Successful requests are never counted, so a healthy integration never
-meets a limit however busy it is.
+meets a limit however busy it is. The App Uninstalls API (``/appinstalls/``) takes access
+tokens too and is counted the same way.
 
 Who is charged: the source address, and the ``client_id`` when the request names one (form body
 or HTTP Basic). Once either has reached its limit in the rolling window, requests are answered
@@ -34,7 +35,8 @@ from hubauth.web.responses import json_response
 
 _log = logging.getLogger("hubauth.web")
 
-GUARDED_PREFIX = "/oauth/"
+#: The App Uninstalls API takes access tokens too: guessing them is throttled the same way.
+GUARDED_PREFIXES = ("/oauth/", "/appinstalls/")
 FAILURE_STATUSES = frozenset({400, 401, 403, 404})
 CLIENT_GROUP = "oauth:failures:client"
 ADDRESS_GROUP = "oauth:failures:address"
@@ -59,7 +61,7 @@ class RateLimitMiddleware:
         self.address_limit = Limit(ADDRESS_GROUP, settings.rate_limit_address_failures, window)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(GUARDED_PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith(GUARDED_PREFIXES):
             await self.app(scope, receive, send)
             return
         address = (scope.get("client") or ("unknown", 0))[0]

@@ -1,4 +1,7 @@
-"""The storage interface the core depends on.
+"""What the core needs from outside, declared by the core: the storage interface
+(:class:`Store`, implemented by :mod:`hubauth.store`), :class:`StoreUnavailable` and the
+:class:`~hubauth.core.clock.Clock` (as Ory Hydra's ``client/manager.go`` declares its ``Storage``).
+The core imports no store module; the store depends on the core, never the other way.
 
 Every method that changes security state is a single atomic operation: consuming a code,
 rotating a refresh token and revoking are conditional writes (``UPDATE … WHERE … IS NULL``),
@@ -10,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from hubauth.core.clock import Clock
 from hubauth.core.models import (
     AccessTokenRecord,
     App,
@@ -23,6 +27,8 @@ from hubauth.core.models import (
     TokenSummary,
     User,
 )
+
+__all__ = ["Clock", "Hashes", "Store", "StoreUnavailable"]
 
 #: A lookup's digests: one, or every digest the value may be stored under (core/keys.py); the
 #: store looks them up in one indexed ``IN`` query.
