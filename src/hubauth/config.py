@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         True,
         description="Accept digests stored before the keyring (raw HMAC under a listed key)",
     )
+    write_legacy_hashes: bool = Field(
+        False,
+        description="Write pre-keyring digests: only while upgrading from a release without "
+        "the keyring",
+    )
     host: str = Field("127.0.0.1", description="Address to listen on")
     port: int = Field(8080, ge=1, le=65535, description="Port to listen on")
     workers: int | None = Field(None, ge=1, le=256, description="Worker processes (default: CPUs)")
@@ -210,7 +215,11 @@ class Settings(BaseSettings):
         else:
             keys = read_or_create_keys(self.secret_key_file)
         try:
-            return Keyring(keys, accept_legacy=self.accept_legacy_hashes)
+            return Keyring(
+                keys,
+                accept_legacy=self.accept_legacy_hashes,
+                write_legacy=self.write_legacy_hashes,
+            )
         except KeyringError as exc:
             raise ConfigError(f"server keys: {exc}") from None
 

@@ -275,3 +275,23 @@ async def test_client_secret_under_a_dropped_key_is_refused(ctx: Context) -> Non
     with pytest.raises(errors.TokenError) as refused:
         await refresh(with_ring(ctx, ring(KEY_B)), s, rt)
     assert refused.value.status == "BAD_CLIENT_SECRET"
+
+
+def test_while_upgrading_from_a_release_without_the_keyring_new_digests_are_legacy() -> None:
+    """``HUBAUTH_WRITE_LEGACY_HASHES``: what the upgraded node writes, the old release (raw
+    HMAC under its one key, session key HMAC(key, label)) can read."""
+    from itsdangerous import URLSafeSerializer
+
+    from hubauth.web import session as session_module
+
+    keyring = Keyring([server_key(KEY_A)], write_legacy=True)
+    hasher = TokenHasher(keyring)
+    assert hasher.key_id is None and keyring.accept_legacy
+    assert hasher.hash("t") == hmac.digest(KEY_A, b"t", "sha256")
+    assert hasher.hash_secret("s") == hmac.digest(KEY_A, b"s", "sha256")
+    old_release = URLSafeSerializer(
+        hmac.new(KEY_A, session_module._KEY_LABEL, "sha256").digest(), salt="hubauth.session"
+    )
+    payload = Session(user_id=1).to_json(0)
+    assert old_release.loads(SessionCodec(keyring)._serializer.dumps(payload)) == payload
+    assert Settings(secret_key=KEY_A.decode(), write_legacy_hashes=True).keyring().write_legacy

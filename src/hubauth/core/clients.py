@@ -44,6 +44,6 @@ async def authenticate(ctx: Context, client_id: str | None, client_secret: str |
                 "client_secret_rehashed",
                 app_id=app.app_id,
                 from_key=app.client_secret_key_id or "legacy",
-                to_key=ctx.hasher.key_id,
+                to_key=ctx.hasher.key_id or "legacy",
             )
     return app

@@ -262,7 +262,7 @@ async def _rehash(ctx: Context, record: RefreshTokenRecord, value: str) -> None:
             "refresh_token_rehashed",
             app_id=record.app_id,
             from_key=record.key_id or "legacy",
-            to_key=ctx.hasher.key_id,
+            to_key=ctx.hasher.key_id or "legacy",
         )
 
 

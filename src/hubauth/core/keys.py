@@ -103,9 +103,18 @@ def parse_key_list(text: str, *, separator: str) -> list[ServerKey]:
 class Keyring:
     """Server keys newest first; derived keys are computed once here, never per request."""
 
-    __slots__ = ("_derived", "accept_legacy", "keys")
+    __slots__ = ("_derived", "accept_legacy", "keys", "write_legacy")
 
-    def __init__(self, keys: Sequence[ServerKey], *, accept_legacy: bool = True) -> None:
+    def __init__(
+        self,
+        keys: Sequence[ServerKey],
+        *,
+        accept_legacy: bool = True,
+        write_legacy: bool = False,
+    ) -> None:
+        """``write_legacy``: make new digests and sessions in the pre-keyring scheme, only
+        while nodes of a release without the keyring still serve (docs/operations.md,
+        "Upgrading from a release without the keyring"); it implies ``accept_legacy``."""
         if not keys:
             raise KeyringError("at least one server key is needed")
         ids = [k.key_id for k in keys]
@@ -117,7 +126,8 @@ class Keyring:
         if len(set(ids)) != len(ids):
             raise KeyringError("key ids must be unique: " + ", ".join(ids))
         self.keys = tuple(keys)
-        self.accept_legacy = accept_legacy
+        self.accept_legacy = accept_legacy or write_legacy
+        self.write_legacy = write_legacy
         self._derived = {(k.key_id, p): derive(k.secret, p) for k in self.keys for p in Purpose}
 
     @classmethod

@@ -135,7 +135,7 @@ class Store(Protocol):
     async def find_access_token(self, token_hash: Hashes) -> AccessTokenRecord | None: ...
 
     async def rehash_refresh_token(
-        self, refresh_id: int, old_hash: bytes, new_hash: bytes, key_id: str
+        self, refresh_id: int, old_hash: bytes, new_hash: bytes, key_id: str | None
     ) -> bool:
         """Replace a refresh token's digest by one under a newer key, if still ``old_hash``."""
         ...

@@ -99,9 +99,13 @@ class TokenHasher:
 
     def __init__(self, key: bytes | Keyring) -> None:
         self.keyring = key if isinstance(key, Keyring) else Keyring.single(key)
-        self.key_id = self.keyring.newest.key_id
+        #: The key id stored beside new digests; None = the legacy scheme.
+        self.key_id: str | None = self.keyring.newest.key_id
         self._token_key = self.keyring.purpose_key(Purpose.TOKEN_HASH)
         self._secret_key = self.keyring.purpose_key(Purpose.CLIENT_SECRET_HASH)
+        if self.keyring.write_legacy:  # what a release without the keyring can still read
+            self.key_id = None
+            self._token_key = self._secret_key = self.keyring.newest.secret
         self._sig_key = self.keyring.purpose_key(Purpose.ACCESS_TOKEN_SIGNATURE)
         self._fp_key = self.keyring.purpose_key(Purpose.LOG_FINGERPRINT)
         # Every key a token digest may be under, newest first, legacy raw keys last: computed

@@ -681,7 +681,7 @@ class SqlStore:
 
     @_unavailable_on_db_loss
     async def rehash_refresh_token(
-        self, refresh_id: int, old_hash: bytes, new_hash: bytes, key_id: str
+        self, refresh_id: int, old_hash: bytes, new_hash: bytes, key_id: str | None
     ) -> bool:
         """Store a refresh token's digest under a newer key (key rotation); a no-op if the row
         changed meanwhile (another node re-hashed it first)."""

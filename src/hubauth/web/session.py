@@ -156,6 +156,8 @@ def session_keys(keyring: Keyring) -> list[bytes]:
         for secret in reversed(keyring.legacy_secrets())
     ]
     derived = [key for _, key in reversed(keyring.purpose_keys(Purpose.SESSION))]
+    if keyring.write_legacy:  # sign as a release without the keyring does (newest key's)
+        return derived + legacy
     return legacy + derived
 
 
