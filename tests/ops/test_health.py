@@ -137,3 +137,15 @@ async def test_readyz_is_unready_when_a_newer_release_contracted_the_schema(
     await store.close()
     assert response.status_code == 503
     assert "ahead" in response.json()["context"]["migrations"][0]
+
+
+def test_every_migration_after_the_compat_table_records_which_code_serves_its_schema() -> None:
+    """An older node decides whether it can serve a newer schema from ``schema_compat``
+    (store/migrate.py); a migration that records nothing would make every older node refuse."""
+    versions = Path(__file__).resolve().parents[2] / "src/hubauth/store/migrations/versions"
+    scripts = sorted(p for p in versions.glob("0*.py"))
+    assert len(scripts) >= 3
+    for script in scripts:
+        if script.name.startswith("0001_"):
+            continue
+        assert "record_compat(revision, compatible_from=" in script.read_text(), script.name

@@ -55,19 +55,19 @@ async def key_usage(ctx: Context) -> list[KeyUsage]:
     ring = ctx.hasher.keyring
     by_table = await ctx.store.count_by_key(ctx.now_ms())
     per_key: dict[str | None, dict[str, int]] = {}
-    for table, counts in by_table.items():
-        for key_id, n in counts.items():
+    for table, by_key in by_table.items():
+        for key_id, n in by_key.items():
             per_key.setdefault(key_id, dict.fromkeys(KINDS.values(), 0))[KINDS[table]] += n
 
-    def counts(key_id: str | None) -> dict[str, int]:
+    def take(key_id: str | None) -> dict[str, int]:
         return per_key.pop(key_id, dict.fromkeys(KINDS.values(), 0))
 
     out = [
-        KeyUsage(k, KeyRole.NEWEST if i == 0 else KeyRole.LISTED, counts(k))
+        KeyUsage(k, KeyRole.NEWEST if i == 0 else KeyRole.LISTED, take(k))
         for i, k in enumerate(ring.key_ids)
     ]
-    legacy = counts(None)
-    if ring.accept_legacy or sum(legacy.values()):
+    legacy = take(None)
+    if ring.accept_legacy or any(legacy.values()):
         role = KeyRole.LEGACY if ring.accept_legacy else KeyRole.UNLISTED
         out.append(KeyUsage(LEGACY, role, legacy))
     for key_id in sorted(k for k in per_key if k is not None):

@@ -284,7 +284,7 @@ class _HotStatements:
                 "access": (_ACCESS_QUERY, access_tokens.c.token_hash),
                 "code": (_CODE_QUERY, auth_codes.c.code_hash),
             }[kind]
-            params = [bindparam(f"h{i}") for i in range(count)]
+            params: list[Any] = [bindparam(f"h{i}") for i in range(count)]
             found = self._hot.compile(query.where(column.in_(params)))
             self._lookups[(kind, count)] = found
         return found
@@ -834,7 +834,7 @@ class SqlStore:
         """Stored secrets that still work, per table and server key id (None = legacy): what
         ``hubauth keys status`` shows before an old key is dropped. Dead rows (expired,
         consumed, revoked, rotated) are left out: losing their key changes nothing."""
-        live = {
+        live: dict[str, tuple[Any, list[Any]]] = {
             "apps": (apps, []),
             "auth_codes": (
                 auth_codes,
