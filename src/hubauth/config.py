@@ -26,6 +26,7 @@ from pydantic_settings import (
 from hubauth.core.context import Policy
 from hubauth.core.keys import Keyring, KeyringError, ServerKey, parse_key_list, server_key
 from hubauth.core.models import RefreshPolicy
+from hubauth.core.redirect_uris import RegistrationPolicy
 from hubauth.core.tokens import TokenShape
 from hubauth.store.urls import DEFAULT_URL, BadDatabaseURL, redacted, to_async_url
 
@@ -123,11 +124,31 @@ class Settings(BaseSettings):
     rate_limit_redis_prefix: str = Field(
         "hubauth:rl:", min_length=1, max_length=64, description="Prefix of the Redis keys"
     )
+    signin_window: int = Field(
+        900, ge=1, le=86_400, description="Rolling window of the install pages' sign-in limits (s)"
+    )
+    signin_email_failures: int = Field(
+        10, ge=1, le=1_000_000, description="Failed sign-ins per e-mail address per window"
+    )
+    signin_address_attempts: int = Field(
+        50,
+        ge=1,
+        le=1_000_000,
+        description="Sign-in attempts (successes included) per client address per window",
+    )
+    signin_concurrency: int = Field(
+        2, ge=1, le=64, description="Password hashes computed at once per worker"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Least severe log level written"
     )
     log_format: Literal["json", "text"] = Field(
         "json", description="json: one JSON object per line (for log shippers); text: for humans"
+    )
+    redirect_uri_policy: RegistrationPolicy = Field(
+        RegistrationPolicy.HUBSPOT,
+        description="Redirect URIs an app may register: hubspot (https, or http on localhost; "
+        "no IP addresses) or rfc8252 (also http loopback IP literals, any port, for native apps)",
     )
     shutdown_timeout: int = Field(
         30,
@@ -202,6 +223,7 @@ class Settings(BaseSettings):
             revoke_on_code_replay=self.revoke_on_code_replay,
             uniform_token_errors=self.uniform_token_errors,
             hublet=self.hublet,
+            redirect_uri_policy=self.redirect_uri_policy,
         )
 
     def keyring(self) -> Keyring:

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from hubauth.core.context import Policy
+from hubauth.core.redirect_uris import RegistrationPolicy
 from tests.browser.callback import CallbackServer
 from tests.browser.chromium import CHROMIUM, LAUNCH_ARGS, in_ci, missing_reason
 from tests.support import LiveServer
@@ -50,3 +52,10 @@ def callback() -> Iterator[CallbackServer]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture
+def policy() -> Policy:
+    """The callback server listens on a loopback IP literal (``http://127.0.0.1:PORT``), which
+    only the rfc8252 registration policy lets an app register."""
+    return Policy(redirect_uri_policy=RegistrationPolicy.RFC8252)

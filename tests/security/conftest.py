@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from hubauth.config import env_name
 from hubauth.core.audit import log_audit
 from hubauth.core.context import Context
 from tests.security.helpers import LogCapture
+from tests.support import LiveServer
 
 
 @pytest.fixture
@@ -34,3 +37,31 @@ def logs() -> Iterator[LogCapture]:
     finally:
         root.removeHandler(capture)
         root.setLevel(old_level)
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def live_server(
+    database_url: str, server_env: dict[str, str]
+) -> Iterator[Callable[..., LiveServer]]:
+    """Start ``hubauth serve --workers 1`` (granian, a subprocess) on the test's database with
+    extra ``HUBAUTH_*`` settings; every server started is stopped at the end of the test.
+    ``redis=True`` shares the rate-limit counts through Redis under a fresh key prefix."""
+    started: list[LiveServer] = []
+
+    def start(*, redis: bool = False, **settings: object) -> LiveServer:
+        env = dict(server_env)
+        for key, value in settings.items():
+            env[env_name(key)] = str(value).lower() if isinstance(value, bool) else str(value)
+        if redis:
+            env["HUBAUTH_REDIS_URL"] = REDIS_URL
+            env["HUBAUTH_RATE_LIMIT_REDIS_PREFIX"] = f"hubauth-test:{secrets.token_hex(6)}:"
+        server = LiveServer(database_url, env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -105,6 +105,29 @@ async def test_concurrent_hits_are_all_counted(limiter: RateLimiter) -> None:
     assert (await limiter.peek("client-f", big)).count == pytest.approx(300, abs=300 * 0.1)
 
 
+async def test_reserve_counts_at_most_the_limit_under_a_concurrent_burst(
+    limiter: RateLimiter,
+) -> None:
+    verdicts = await asyncio.gather(*(limiter.reserve("client-r", LIMIT) for _ in range(50)))
+    taken = [v.reservation for v in verdicts if v.allowed]
+    assert len(taken) == LIMIT.limit
+    assert all(not v.allowed and v.retry_after_s >= 1 for v in verdicts if v.reservation is None)
+    assert not (await limiter.peek("client-r", LIMIT)).allowed
+
+
+async def test_refunded_reservations_free_their_slots(limiter: RateLimiter) -> None:
+    for _ in range(3):
+        taken = [await limiter.reserve("client-s", LIMIT) for _ in range(LIMIT.limit)]
+        assert all(v.allowed and v.reservation is not None for v in taken)
+        assert not (await limiter.reserve("client-s", LIMIT)).allowed
+        for verdict in taken:
+            assert verdict.reservation is not None
+            await limiter.refund(verdict.reservation)
+    assert (await limiter.peek("client-s", LIMIT)).count == 0
+    # a refund never drives a count below zero
+    assert (await limiter.reserve("client-s", LIMIT)).allowed
+
+
 async def test_redis_counts_are_shared_between_nodes(clock: FrozenClock) -> None:
     prefix = f"hubauth-test:{secrets.token_hex(6)}:"
     nodes = [RedisLimiter(REDIS_URL, clock, prefix=prefix) for _ in range(3)]

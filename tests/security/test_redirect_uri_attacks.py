@@ -189,6 +189,8 @@ CLI_ATTACKS = [
 @pytest.fixture
 def cli_app(database_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.setenv("HUBAUTH_SECRET_KEY", TEST_KEY)
+    # REGISTERED has loopback IP literals, which only the rfc8252 registration policy allows.
+    monkeypatch.setenv("HUBAUTH_REDIRECT_URI_POLICY", "rfc8252")
     runner = CliRunner()
     db = ["--database", database_url]
 

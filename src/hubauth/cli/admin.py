@@ -19,6 +19,7 @@ from hubauth.cli.common import (
 from hubauth.core import authorization, scopes, tokens
 from hubauth.core.models import RefreshPolicy
 from hubauth.core.passwords import hash_password
+from hubauth.core.redirect_uris import RedirectUriRefused, check_registration
 
 
 def _scopes(raw: str | None, what: str) -> tuple[str, ...]:
@@ -64,10 +65,11 @@ async def create_app(
     if not required:
         raise click.BadParameter("an app needs at least one scope", param_hint="--scopes")
     optional = _scopes(optional_scopes, "--optional-scopes")
-    for uri in redirect_uris:
-        if not uri.startswith(("https://", "http://")):
-            raise click.BadParameter(f"not an http(s) URL: {uri}", param_hint="--redirect-uri")
     settings = settings_from(database_url)
+    try:
+        check_registration(redirect_uris, settings.redirect_uri_policy)
+    except RedirectUriRefused as exc:
+        raise click.BadParameter("\n".join(exc.problems), param_hint="--redirect-uri") from None
     secret = tokens.new_client_secret()
     async with open_context(settings) as ctx:
         app = await ctx.store.create_app(

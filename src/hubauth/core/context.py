@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from hubauth.core.audit import AuditSink, log_audit
 from hubauth.core.clock import Clock
 from hubauth.core.ports import Store
+from hubauth.core.redirect_uris import RegistrationPolicy
 from hubauth.core.tokens import TokenHasher, TokenShape
 
 
@@ -30,6 +31,8 @@ class Policy:
     #: (spec §3.3); True answers exactly as for an unknown token.
     uniform_token_errors: bool = False
     hublet: str = "na1"
+    #: Which redirect URIs an app may register: HubSpot's rules, or also RFC 8252 loopback IPs.
+    redirect_uri_policy: RegistrationPolicy = RegistrationPolicy.HUBSPOT
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,8 +21,12 @@ What is deliberately *not* done here, because each has broken real servers:
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
+from urllib.parse import urlsplit
 
 # http://127.0.0.1[:port][/path][?query] or http://[::1][:port][/path][?query]; no userinfo,
 # no fragment (RFC 6749 §3.1.2), port without leading zeros, 1..65535 checked below.
@@ -62,3 +66,93 @@ def matches(presented: str, registered: str) -> bool:
 def allowed(presented: str, registered: Iterable[str]) -> bool:
     """True when ``presented`` matches any of the app's registered redirect URIs."""
     return any(matches(presented, r) for r in registered)
+
+
+# --- registration policy -------------------------------------------------------------------
+
+
+class RegistrationPolicy(StrEnum):
+    """Which redirect URIs an app may register (checked when an app is created or changed).
+
+    * ``hubspot`` (default): HubSpot's rules
+      (https://developers.hubspot.com/docs/guides/apps/authentication/working-with-oauth):
+      https, or plain http only on ``localhost``; "IP addresses are not supported".
+    * ``rfc8252``: also loopback IP literals over http on any port, for native apps
+      (RFC 8252 §7.3, §8.3).
+
+    Both refuse what RFC 6749 §3.1.2 and RFC 3986 rule out for a redirection endpoint: a
+    relative URI or one without a host, a fragment, userinfo, whitespace and control characters.
+    """
+
+    HUBSPOT = "hubspot"
+    RFC8252 = "rfc8252"
+
+
+class RedirectUriRefused(ValueError):
+    """One or more redirect URIs break the registration policy; ``problems`` has one entry per
+    problem, each naming the URI it concerns."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = tuple(problems)
+
+
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1"})
+
+
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def registration_problems(uri: str, policy: RegistrationPolicy) -> list[str]:
+    """Every reason ``uri`` may not be registered under ``policy`` (empty when it may)."""
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in uri):
+        # Nothing else is checked: a parser's view of such a string is not worth reporting.
+        return ["contains whitespace or a control character"]
+    problems: list[str] = []
+    if "\\" in uri:
+        problems.append("contains a backslash (URL parsers disagree about it)")
+    if "#" in uri:
+        problems.append("has a fragment (RFC 6749 §3.1.2 forbids one)")
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not uri.lower().startswith(scheme + "://"):
+        problems.append("is not an absolute http(s) URI")
+        return problems
+    if "@" in parts.netloc:
+        problems.append("has userinfo (user@ or user:password@ before the host)")
+    host = parts.hostname or ""
+    if not host:
+        problems.append("has no host")
+        return problems
+    try:
+        parts.port  # noqa: B018 - raises on a malformed or out-of-range port
+    except ValueError:
+        problems.append("has an invalid port")
+    ip = _ip_literal(host)
+    loopback_ip = ip is not None and host in _LOOPBACK_HOSTS
+    if ip is not None and not (policy is RegistrationPolicy.RFC8252 and loopback_ip):
+        if loopback_ip:
+            problems.append(
+                "is an IP address: HubSpot does not support them (use http://localhost, or set "
+                "HUBAUTH_REDIRECT_URI_POLICY=rfc8252 for native apps on loopback)"
+            )
+        else:
+            problems.append("is an IP address: HubSpot does not support them")
+    elif scheme == "http" and host != "localhost" and not loopback_ip:
+        problems.append("uses plain http: only https, or http on localhost, is allowed")
+    elif scheme == "https" and loopback_ip:
+        problems.append("uses https on a loopback IP address: native apps use http there")
+    return problems
+
+
+def check_registration(uris: Iterable[str], policy: RegistrationPolicy) -> None:
+    """Raise :class:`RedirectUriRefused` listing every problem of every URI in ``uris``."""
+    problems = [
+        f"{uri!r} {problem}" for uri in uris for problem in registration_problems(uri, policy)
+    ]
+    if problems:
+        raise RedirectUriRefused(problems)

@@ -1,30 +1,44 @@
-"""Signing a user in on the install pages: password check plus a cheap attempt limit.
+"""Signing a user in on the install pages: password check plus attempt limits that hold
+under concurrency.
 
 Passwords are verified with argon2id (:mod:`hubauth.core.passwords`), which is slow on purpose,
 so the check runs in a worker thread and never stalls the event loop. Unknown e-mail
 addresses cost the same as wrong passwords (the dummy hash), so timing does not tell which
 addresses exist.
 
-The limit is a sliding window of *failed* attempts, kept in process memory, per e-mail address
-and per client address (OWASP Authentication Cheat Sheet, "Login Throttling"). It is a first
-line of defence only: each worker counts on its own, and the full rate limiting (issue 8) will
-replace it with a shared counter.
+Limits (OWASP Authentication Cheat Sheet, "Login Throttling"; RFC 6749 §10.10), kept by the
+app's :class:`~hubauth.ratelimit.RateLimiter` (per worker, or shared through Redis):
+
+* failures per e-mail address (slow guessing of one account's password);
+* attempts per client address, successes included (one address trying many accounts, and a
+  flood of sign-ins that would otherwise spend the CPU the token endpoint needs).
+
+Each attempt is *reserved* atomically before the password hash runs and settled afterwards (a
+success gives the e-mail reservation back): checking first and counting after the hash let
+60 concurrent wrong passwords all be evaluated against a limit of 10 (issue 15, CWE-367).
+At most ``concurrency`` hashes run at once per worker (a semaphore); when ``max_waiting`` more
+are already queued, the attempt is refused with a retry hint instead of queueing.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
-from dataclasses import dataclass
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 from hubauth.core.context import Context
 from hubauth.core.models import User
 from hubauth.core.passwords import verify_password
+from hubauth.ratelimit import Limit, RateLimiter, Reservation, Verdict
 
 #: Longest e-mail address (RFC 5321 §4.5.3.1.3 path limit) and password we look at; longer
 #: input is refused before any hashing work.
 MAX_EMAIL = 254
 MAX_PASSWORD = 1024
+
+EMAIL_GROUP = "signin:failures:email"
+ADDRESS_GROUP = "signin:attempts:address"
 
 
 class SignInError(Exception):
@@ -39,65 +53,60 @@ class SignInError(Exception):
 BAD_CREDENTIALS = "That e-mail address and password do not match."
 
 
-class AttemptWindow:
-    """At most ``max_failures`` failures per key in any ``window_ms``; memory bounded by
-    ``max_keys`` (the oldest keys are forgotten first when an attacker sprays many keys)."""
-
-    def __init__(self, max_failures: int, window_ms: int, max_keys: int = 10_000) -> None:
-        self.max_failures = max_failures
-        self.window_ms = window_ms
-        self.max_keys = max_keys
-        self._failures: dict[str, deque[int]] = {}
-
-    def _live(self, key: str, now_ms: int) -> deque[int] | None:
-        times = self._failures.get(key)
-        if times is None:
-            return None
-        while times and times[0] <= now_ms - self.window_ms:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-            return None
-        return times
-
-    def retry_after_ms(self, key: str, now_ms: int) -> int:
-        """0 when another attempt is allowed, else how long until the oldest failure ages out."""
-        times = self._live(key, now_ms)
-        if times is None or len(times) < self.max_failures:
-            return 0
-        return times[0] + self.window_ms - now_ms
-
-    def failed(self, key: str, now_ms: int) -> None:
-        times = self._live(key, now_ms)
-        if times is None:
-            if len(self._failures) >= self.max_keys:
-                self._forget_oldest(now_ms)
-            times = self._failures[key] = deque()
-        times.append(now_ms)
-
-    def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
-
-    def _forget_oldest(self, now_ms: int) -> None:
-        for key in list(self._failures):
-            self._live(key, now_ms)
-        while len(self._failures) >= self.max_keys:
-            del self._failures[next(iter(self._failures))]
+THROTTLED = {
+    EMAIL_GROUP: "Too many failed sign-in attempts. Wait a few minutes and try again.",
+    ADDRESS_GROUP: "Too many sign-in attempts from this address. Wait a few minutes and try again.",
+}
+BUSY = "Too many sign-ins are being checked right now. Try again in a moment."
 
 
 @dataclass
 class SignInGuard:
-    """The two windows: per account (slow guessing of one password) and per client address
-    (one address trying many accounts). Defaults: 10 failures per address and e-mail in
-    15 minutes; 50 per client address."""
+    """The limits and the hashing semaphore of one worker. Defaults: 10 failures per e-mail
+    address and 50 attempts per client address in 15 minutes; 2 hashes at once."""
 
-    per_email: AttemptWindow
-    per_client: AttemptWindow
+    limiter: RateLimiter
+    per_email: Limit = field(default_factory=lambda: Limit(EMAIL_GROUP, 10, 900))
+    per_address: Limit = field(default_factory=lambda: Limit(ADDRESS_GROUP, 50, 900))
+    concurrency: int = 2
+    max_waiting: int = 32
+    _hashing: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
+    _waiting: int = field(default=0, init=False, repr=False)
 
-    @classmethod
-    def default(cls) -> SignInGuard:
-        window = 15 * 60 * 1000
-        return cls(per_email=AttemptWindow(10, window), per_client=AttemptWindow(50, window))
+    @property
+    def waiting(self) -> int:
+        """Attempts queued for a hashing slot."""
+        return self._waiting
+
+    @contextlib.asynccontextmanager
+    async def queued(self) -> AsyncIterator[None]:
+        """Hold one of the ``concurrency`` hashing slots (waiting, and counted, until free)."""
+        if self._hashing is None:  # created inside the running loop that will wait on it
+            self._hashing = asyncio.Semaphore(self.concurrency)
+        self._waiting += 1
+        try:
+            await self._hashing.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._hashing.release()
+
+    async def reserve(self, ctx: Context, email_key: str, client: str) -> list[Reservation]:
+        taken: list[Reservation] = []
+        for subject, limit in ((email_key, self.per_email), (client, self.per_address)):
+            verdict: Verdict = await self.limiter.reserve(subject, limit)
+            if not verdict.allowed:
+                for reservation in taken:
+                    await self.limiter.refund(reservation)
+                ctx.audit("sign_in_throttled", client=client, group=limit.group)
+                raise SignInError(
+                    THROTTLED[limit.group], retry_after_s=max(1, verdict.retry_after_s)
+                )
+            if verdict.reservation is not None:
+                taken.append(verdict.reservation)
+        return taken
 
 
 def normalise_email(email: str) -> str:
@@ -110,33 +119,29 @@ async def sign_in(
     """Return the user whose e-mail and password match, or raise :class:`SignInError`.
 
     Addresses are looked up as typed and then lower-cased, since users rarely remember the
-    case they registered with. Every failure (unknown address included) counts against both
-    windows; a success clears the account's window.
+    case they registered with. Every attempt is reserved against both limits before any
+    hashing; a failure (unknown address included) keeps both, a success gives back the
+    e-mail's and keeps the client address's.
     """
     email = normalise_email(email)
     if not email or not password or len(email) > MAX_EMAIL or len(password) > MAX_PASSWORD:
         raise SignInError(BAD_CREDENTIALS)
-    now = ctx.now_ms()
     email_key = email.lower()
-    wait_ms = max(
-        guard.per_email.retry_after_ms(email_key, now),
-        guard.per_client.retry_after_ms(client, now),
-    )
-    if wait_ms > 0:
-        ctx.audit("sign_in_throttled", client=client)
-        raise SignInError(
-            "Too many failed sign-in attempts. Wait a few minutes and try again.",
-            retry_after_s=-(-wait_ms // 1000),
-        )
-    user = await ctx.store.find_user_by_email(email)
-    if user is None and email_key != email:
-        user = await ctx.store.find_user_by_email(email_key)
-    stored = user.password_hash if user is not None else None
-    if not await asyncio.to_thread(verify_password, password, stored) or user is None:
-        guard.per_email.failed(email_key, now)
-        guard.per_client.failed(client, now)
+    if guard.waiting >= guard.max_waiting:
+        ctx.audit("sign_in_throttled", client=client, group="signin:busy")
+        raise SignInError(BUSY, retry_after_s=1)
+    reserved = await guard.reserve(ctx, email_key, client)
+    async with guard.queued():
+        user = await ctx.store.find_user_by_email(email)
+        if user is None and email_key != email:
+            user = await ctx.store.find_user_by_email(email_key)
+        stored = user.password_hash if user is not None else None
+        matched = await asyncio.to_thread(verify_password, password, stored)
+    if not matched or user is None:
         ctx.audit("sign_in_failed", client=client)
         raise SignInError(BAD_CREDENTIALS)
-    guard.per_email.succeeded(email_key)
+    for reservation in reserved:
+        if reservation.limit == guard.per_email:
+            await guard.limiter.refund(reservation)
     ctx.audit("sign_in", user_id=user.user_id, client=client)
     return user

@@ -9,6 +9,6 @@ failure and which keys (client id, source address) are charged.
 
 from __future__ import annotations
 
-from hubauth.ratelimit.base import Limit, RateLimiter, Verdict
+from hubauth.ratelimit.base import Limit, RateLimiter, Reservation, Verdict
 
-__all__ = ["Limit", "RateLimiter", "Verdict"]
+__all__ = ["Limit", "RateLimiter", "Reservation", "Verdict"]

@@ -31,14 +31,27 @@ class Limit:
 
 
 @dataclass(frozen=True, slots=True)
+class Reservation:
+    """One attempt counted by :meth:`RateLimiter.reserve`: the window it went into, so a
+    refund takes it back from that window even if the clock has moved on since."""
+
+    subject: str
+    limit: Limit
+    window_index: int
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """``allowed`` is False once the rolling count has reached the limit; ``retry_after_s``
-    says when (with no further events) it will have dropped below again."""
+    says when (with no further events) it will have dropped below again. ``reservation`` is
+    set when :meth:`RateLimiter.reserve` counted an attempt (None when it refused, or when a
+    failing-open backend counted nothing)."""
 
     allowed: bool
     count: float
     retry_after_s: int
     limit: Limit
+    reservation: Reservation | None = None
 
 
 def subject_key(group: str, subject: str) -> str:
@@ -55,6 +68,21 @@ class RateLimiter(Protocol):
 
     async def hit(self, subject: str, limit: Limit) -> Verdict:
         """Count one event for ``subject`` and return where it now stands."""
+        ...
+
+    async def reserve(self, subject: str, limit: Limit) -> Verdict:
+        """Check and count in one atomic step: if the rolling count is below the limit, count
+        one attempt and return an allowed verdict carrying its :class:`Reservation`;
+        otherwise count nothing and refuse.
+
+        This is what makes a limit hold under concurrency (CWE-367): a check followed later
+        by a count lets every request of a burst pass the check before any is counted. The
+        caller reserves *before* the costly or decisive work and :meth:`refund` s the
+        reservation when the attempt turned out not to be a failure."""
+        ...
+
+    async def refund(self, reservation: Reservation) -> None:
+        """Take back one reserved attempt (never below zero)."""
         ...
 
     async def close(self) -> None: ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hubauth.core.clock import Clock
 from hubauth.ratelimit import window
-from hubauth.ratelimit.base import Limit, Verdict
+from hubauth.ratelimit.base import Limit, Reservation, Verdict
 
 
 class MemoryLimiter:
@@ -77,6 +77,34 @@ class MemoryLimiter:
             self._evict(index)
         self._counts[key] = (index, current, previous)
         return self._verdict(current, previous, now, limit)
+
+    async def reserve(self, subject: str, limit: Limit) -> Verdict:
+        # No await between the check and the count: atomic within this worker's event loop.
+        now = self._clock.now_ms()
+        index = window.window_index(now, limit.window_ms)
+        key = (limit.group, subject)
+        current, previous = self._read(key, index)
+        if window.estimate(previous, current, now, limit.window_ms) >= limit.limit:
+            return self._verdict(current, previous, now, limit)
+        verdict = await self.hit(subject, limit)
+        return Verdict(
+            allowed=True,
+            count=verdict.count,
+            retry_after_s=0,
+            limit=limit,
+            reservation=Reservation(subject, limit, index),
+        )
+
+    async def refund(self, reservation: Reservation) -> None:
+        key = (reservation.limit.group, reservation.subject)
+        entry = self._counts.get(key)
+        if entry is None:
+            return
+        at, current, previous = entry
+        if at == reservation.window_index and current > 0:
+            self._counts[key] = (at, current - 1, previous)
+        elif at == reservation.window_index + 1 and previous > 0:
+            self._counts[key] = (at, current, previous - 1)
 
     def _evict(self, index: int) -> None:
         stale = [k for k, (at, _, _) in self._counts.items() if at < index - 1]

@@ -6,10 +6,19 @@ on their own two windows after they start: no clean-up job, no unbounded growth.
 
 If Redis is unreachable the limiter *fails open* (logs a warning at most once a minute): rate
 limiting is defence in depth, and an outage of it must not take the authorization server down.
+
+A burst is not an outage. Calls wait for one of ``max_connections`` slots (a semaphore, up to
+``acquire_timeout_s``) before they touch the connection pool, so a burst queues instead of
+timing out; a call that still finds no slot is *refused* (429), never let through. Before this,
+the pool's own wait shared the 0.5 s socket timeout, and a burst of a few hundred calls on a
+busy machine timed out waiting for a connection and failed open: the burst itself switched the
+limiter off (issue 15).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -19,7 +28,7 @@ from redis.exceptions import RedisError
 
 from hubauth.core.clock import Clock
 from hubauth.ratelimit import window
-from hubauth.ratelimit.base import Limit, Verdict, subject_key
+from hubauth.ratelimit.base import Limit, Reservation, Verdict, subject_key
 
 _log = logging.getLogger("hubauth.ratelimit")
 
@@ -38,6 +47,29 @@ local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
 return {current, previous}
 """
 
+# Check-and-count in one step (RateLimiter.reserve): KEYS as above; ARGV[1] the limit,
+# ARGV[2] the previous window's weight (its share still inside the rolling window, 0..1),
+# ARGV[3] time-to-live of the current window's key in ms. Returns {counted, current, previous}.
+_RESERVE = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
+if previous * tonumber(ARGV[2]) + current >= tonumber(ARGV[1]) then
+  return {0, current, previous}
+end
+current = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {1, current, previous}
+"""
+
+# Refund: one less in the reservation's window, never below zero, never creating a key.
+_REFUND = """
+local value = tonumber(redis.call('GET', KEYS[1]) or '0')
+if value > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return value
+"""
+
 
 class RedisLimiter:
     def __init__(
@@ -48,37 +80,62 @@ class RedisLimiter:
         prefix: str = "hubauth:rl:",
         timeout_s: float = 0.5,
         max_connections: int = 32,
+        acquire_timeout_s: float = 5.0,
+        read_timeout_s: float = 2.0,
     ) -> None:
         self._clock = clock
         self._prefix = prefix
-        # A blocking pool: a burst waits (up to the timeout) for a connection instead of
-        # failing, so concurrent hits are counted rather than let through.
+        self._acquire_timeout_s = acquire_timeout_s
+        # The semaphore, not the pool, makes a burst wait: its timeout can be long (local
+        # congestion) while the socket timeouts stay short (a dead Redis is noticed quickly).
+        self._slots = asyncio.Semaphore(max_connections)
         pool = BlockingConnectionPool.from_url(
             url,
             max_connections=max_connections,
-            timeout=timeout_s,
-            socket_timeout=timeout_s,
+            timeout=acquire_timeout_s,
+            # A reply may be late on a busy machine without Redis being down; a refused or
+            # unanswered connection is noticed within ``timeout_s``.
+            socket_timeout=max(timeout_s, read_timeout_s),
             socket_connect_timeout=timeout_s,
         )
         self._redis: Redis = Redis(connection_pool=pool)
         self._script: Any = self._redis.register_script(_SCRIPT)
+        self._reserve: Any = self._redis.register_script(_RESERVE)
+        self._refund: Any = self._redis.register_script(_REFUND)
         self._last_warning = 0.0
+
+    def _key(self, subject: str, limit: Limit, index: int) -> str:
+        return f"{self._prefix}{subject_key(limit.group, subject)}:{index}"
+
+    async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        """Run ``script``; :class:`_Busy` when no slot freed up in time, ``None`` when Redis
+        failed (the caller fails open)."""
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self._acquire_timeout_s)
+        except TimeoutError:
+            raise _Busy from None
+        try:
+            return await script(keys=keys, args=args)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._warn(exc)
+            return None
+        finally:
+            self._slots.release()
 
     async def _run(self, subject: str, limit: Limit, increment: int) -> Verdict:
         now = self._clock.now_ms()
         w = limit.window_ms
         index = window.window_index(now, w)
-        base = self._prefix + subject_key(limit.group, subject)
         # Alive until the end of the next window, when it stops being "previous".
         ttl_ms = (index + 2) * w - now + 1000
+        keys = [self._key(subject, limit, index), self._key(subject, limit, index - 1)]
         try:
-            current, previous = await self._script(
-                keys=[f"{base}:{index}", f"{base}:{index - 1}"], args=[increment, ttl_ms]
-            )
-        except (RedisError, OSError, TimeoutError) as exc:
-            self._warn(exc)
+            answer = await self._call(self._script, keys, [increment, ttl_ms])
+        except _Busy:
+            return _busy(limit)
+        if answer is None:
             return Verdict(allowed=True, count=0.0, retry_after_s=0, limit=limit)
-        current, previous = int(current), int(previous)
+        current, previous = int(answer[0]), int(answer[1])
         count = window.estimate(previous, current, now, w)
         return Verdict(
             allowed=count < limit.limit,
@@ -86,6 +143,36 @@ class RedisLimiter:
             retry_after_s=window.retry_after_s(previous, current, now, w, limit.limit),
             limit=limit,
         )
+
+    async def reserve(self, subject: str, limit: Limit) -> Verdict:
+        now = self._clock.now_ms()
+        w = limit.window_ms
+        index = window.window_index(now, w)
+        ttl_ms = (index + 2) * w - now + 1000
+        weight = (w - now % w) / w
+        keys = [self._key(subject, limit, index), self._key(subject, limit, index - 1)]
+        try:
+            answer = await self._call(self._reserve, keys, [limit.limit, repr(weight), ttl_ms])
+        except _Busy:
+            return _busy(limit)
+        if answer is None:
+            return Verdict(allowed=True, count=0.0, retry_after_s=0, limit=limit)
+        counted, current, previous = int(answer[0]), int(answer[1]), int(answer[2])
+        count = window.estimate(previous, current, now, w)
+        if not counted:
+            return Verdict(
+                allowed=False,
+                count=count,
+                retry_after_s=window.retry_after_s(previous, current, now, w, limit.limit),
+                limit=limit,
+            )
+        return Verdict(True, count, 0, limit, Reservation(subject, limit, index))
+
+    async def refund(self, reservation: Reservation) -> None:
+        key = self._key(reservation.subject, reservation.limit, reservation.window_index)
+        # When busy, the attempt stays counted: errs on the side of limiting.
+        with contextlib.suppress(_Busy):
+            await self._call(self._refund, [key], [])
 
     def _warn(self, exc: BaseException) -> None:
         moment = time.monotonic()  # operational log throttling, not domain time
@@ -101,3 +188,13 @@ class RedisLimiter:
 
     async def close(self) -> None:
         await self._redis.aclose(close_connection_pool=True)
+
+
+class _Busy(Exception):
+    """Every Redis slot stayed taken for ``acquire_timeout_s``."""
+
+
+def _busy(limit: Limit) -> Verdict:
+    """Refuse: so many calls are queued on this node that it is under a burst, which is when
+    a limiter must not step aside."""
+    return Verdict(allowed=False, count=float(limit.limit), retry_after_s=1, limit=limit)

@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from hubauth.core import tokens
 from hubauth.core.context import Context
 from hubauth.core.models import RefreshPolicy
+from hubauth.core.redirect_uris import check_registration
 
 #: argon2id at its cheapest: a seeded user's throw-away password must not cost half a second per
 #: seed. Verification reads the parameters from the hash, so sign-in still works unchanged.
@@ -41,7 +42,11 @@ async def seed_install(
     optional_scopes: Sequence[str] = (),
     refresh_policy: RefreshPolicy = RefreshPolicy.STATIC,
 ) -> SeededInstall:
-    """Create an app, a hub and a member user whose names no other seed will clash with."""
+    """Create an app, a hub and a member user whose names no other seed will clash with.
+
+    The redirect URIs must pass ``ctx.policy.redirect_uri_policy``, as any app's must
+    (:class:`~hubauth.core.redirect_uris.RedirectUriRefused` otherwise)."""
+    check_registration(redirect_uris, ctx.policy.redirect_uri_policy)
     tag = secrets.token_hex(4)
     secret = tokens.new_client_secret()
     password = "pw-" + secrets.token_hex(8)

@@ -171,7 +171,9 @@ class HubAuthServer:
             raise RuntimeError(f"hubauth test server did not start within {START_TIMEOUT_S} s")
         if self._error is not None:
             self.stop()
-            raise RuntimeError("hubauth test server failed to start") from self._error
+            raise RuntimeError(f"hubauth test server failed to start: {self._error}") from (
+                self._error
+            )
         return self
 
     def stop(self, *, wait: bool = True) -> None:

@@ -122,6 +122,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.limiter = limiter
     app.state.migration_check = MigrationCheck()
     compile_all()
     app.state.contract_check = contract_check or (

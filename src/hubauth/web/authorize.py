@@ -36,7 +36,8 @@ from hubauth.core.context import Context
 from hubauth.core.errors import TokenError
 from hubauth.core.models import Hub, User
 from hubauth.core.ports import StoreUnavailable
-from hubauth.core.signin import SignInError, SignInGuard, sign_in
+from hubauth.core.signin import ADDRESS_GROUP, EMAIL_GROUP, SignInError, SignInGuard, sign_in
+from hubauth.ratelimit import Limit
 from hubauth.web import pages
 from hubauth.web.errors import request_id
 from hubauth.web.forms import FORM_TYPE, MAX_PARAMETERS, query_params, read_body
@@ -77,9 +78,20 @@ def _page_state(request: Request) -> _PageState:
     state = request.app.state
     found = getattr(state, "authorize_pages", None)
     if found is None:
-        found = _PageState(SessionCodec(state.settings.keyring()), SignInGuard.default())
+        found = _PageState(SessionCodec(state.settings.keyring()), _sign_in_guard(state))
         state.authorize_pages = found
     return found
+
+
+def _sign_in_guard(state: Any) -> SignInGuard:
+    settings = state.settings
+    window = settings.signin_window
+    return SignInGuard(
+        state.limiter,
+        per_email=Limit(EMAIL_GROUP, settings.signin_email_failures, window),
+        per_address=Limit(ADDRESS_GROUP, settings.signin_address_attempts, window),
+        concurrency=settings.signin_concurrency,
+    )
 
 
 def _ctx(request: Request) -> Context:

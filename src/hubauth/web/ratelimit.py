@@ -10,6 +10,16 @@ Who is charged: the source address, and the ``client_id`` when the request names
 or HTTP Basic). Once either has reached its limit in the rolling window, requests are answered
 ``429`` with ``Retry-After`` and HubSpot's rate-limit body (spec §4.3) before any work is done.
 
+The install pages (``/oauth/authorize`` and everything under it, ``/oauth/{hub_id}/authorize``)
+charge their failures to a budget of their own (``install:failures:address``, same size): a
+browser's mistakes, or a flood of sign-in attempts, must not use up the per-address budget of
+an integration's token requests from the same address. Sign-in attempts are limited again, per
+e-mail and per address, in :mod:`hubauth.core.signin`.
+
+In-flight requests hold their reservation until they finish, so more concurrent requests per
+client id (or address) than its failure limit are answered 429 even if they would all have
+succeeded; the defaults (50 and 100) sit well above an integration's concurrency.
+
 A middleware rather than per-route code so every OAuth route (v1, v3, dated, authorize)
 is covered the same way, including routes other modules add.
 """
@@ -17,6 +27,7 @@ is covered the same way, including routes other modules add.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
@@ -27,7 +38,7 @@ from hubauth.config import Settings
 from hubauth.core.audit import log_audit
 from hubauth.core.clock import Clock
 from hubauth.core.errors import TokenError
-from hubauth.ratelimit import Limit, RateLimiter, Verdict
+from hubauth.ratelimit import Limit, RateLimiter, Reservation, Verdict
 from hubauth.ratelimit.memory import MemoryLimiter
 from hubauth.web.client_auth import with_basic_credentials
 from hubauth.web.errors import request_id
@@ -40,6 +51,8 @@ GUARDED_PREFIXES = ("/oauth/", "/appinstalls/")
 FAILURE_STATUSES = frozenset({400, 401, 403, 404})
 CLIENT_GROUP = "oauth:failures:client"
 ADDRESS_GROUP = "oauth:failures:address"
+INSTALL_GROUP = "install:failures:address"
+_INSTALL_PAGE = re.compile(r"/oauth/(?:[0-9]+/)?authorize(?:/|$)")
 _MAX_CLIENT_ID = 256
 
 
@@ -59,6 +72,7 @@ class RateLimitMiddleware:
         window = settings.rate_limit_window
         self.client_limit = Limit(CLIENT_GROUP, settings.rate_limit_client_failures, window)
         self.address_limit = Limit(ADDRESS_GROUP, settings.rate_limit_address_failures, window)
+        self.install_limit = Limit(INSTALL_GROUP, settings.rate_limit_address_failures, window)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(GUARDED_PREFIXES):
@@ -66,16 +80,26 @@ class RateLimitMiddleware:
             return
         address = (scope.get("client") or ("unknown", 0))[0]
         receive, client_id = await self._peek_client_id(scope, receive)
-        charged: list[tuple[str, Limit]] = [(address, self.address_limit)]
+        install_page = _INSTALL_PAGE.match(scope["path"]) is not None
+        charged: list[tuple[str, Limit]] = [
+            (address, self.install_limit if install_page else self.address_limit)
+        ]
         if client_id:
             charged.append((client_id, self.client_limit))
 
-        blocked = []
+        # Reserve before the route runs, settle after (RateLimiter.reserve): a burst of
+        # concurrent failures gets at most the limit through, not everything that arrived
+        # before the first failure was counted (CWE-367, issue 15).
+        reserved: list[Reservation] = []
+        blocked: list[Verdict] = []
         for subject, limit in charged:
-            verdict = await self.limiter.peek(subject, limit)
+            verdict = await self.limiter.reserve(subject, limit)
             if not verdict.allowed:
                 blocked.append(verdict)
+            elif verdict.reservation is not None:
+                reserved.append(verdict.reservation)
         if blocked:
+            await self._refund(reserved)
             worst = max(blocked, key=lambda v: v.retry_after_s)
             ctx = getattr(scope["app"].state, "ctx", None) if "app" in scope else None
             audit = ctx.audit if ctx is not None else log_audit
@@ -96,10 +120,17 @@ class RateLimitMiddleware:
                 status = message["status"]
             await send(message)
 
-        await self.app(scope, receive, watch)
-        if status in FAILURE_STATUSES:
-            for subject, limit in charged:
-                await self.limiter.hit(subject, limit)
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            # Anything but a failure answer (a success, a 5xx, a client that went away before
+            # an answer) gives the attempt back.
+            if status not in FAILURE_STATUSES:
+                await self._refund(reserved)
+
+    async def _refund(self, reserved: list[Reservation]) -> None:
+        for reservation in reserved:
+            await self.limiter.refund(reservation)
 
     async def _peek_client_id(self, scope: Scope, receive: Receive) -> tuple[Receive, str | None]:
         """The client_id the request names, reading (and replaying) at most a form body's
