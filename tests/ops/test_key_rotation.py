@@ -295,3 +295,31 @@ def test_while_upgrading_from_a_release_without_the_keyring_new_digests_are_lega
     payload = Session(user_id=1).to_json(0)
     assert old_release.loads(SessionCodec(keyring)._serializer.dumps(payload)) == payload
     assert Settings(secret_key=KEY_A.decode(), write_legacy_hashes=True).keyring().write_legacy
+
+
+def test_keys_status_command_counts_per_key_and_says_what_can_be_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import orjson
+    from click.testing import CliRunner
+
+    from hubauth.cli.main import cli
+
+    db = ["--database", f"sqlite:///{tmp_path / 'keys.db'}"]
+    runner = CliRunner()
+    monkeypatch.setenv("HUBAUTH_SECRET_KEY", KEY_A.decode())
+    assert runner.invoke(cli, ["db", "upgrade", *db]).exit_code == 0
+    create = ["apps", "create", "--name", "K", "--redirect-uri", "https://k.example.test/cb"]
+    made = runner.invoke(cli, [*create, "--scopes", "oauth", "--json", *db])
+    assert made.exit_code == 0, made.output
+    generated = runner.invoke(cli, ["keys", "generate"]).output.split()
+    assert generated[0] == server_key(generated[1].encode()).key_id
+    monkeypatch.setenv("HUBAUTH_SECRET_KEYS", f"{generated[1]},{KEY_A.decode()}")
+    result = runner.invoke(cli, ["keys", "status", "--json", *db])
+    assert result.exit_code == 0, result.output
+    rows = {r["key_id"]: r for r in orjson.loads(result.output)["keys"]}
+    assert rows[generated[0]]["role"] == "newest" and rows[generated[0]]["total"] == 0
+    old = rows[server_key(KEY_A).key_id]
+    assert old["role"] == "listed" and old["client_secrets"] == 1 and not old["droppable"]
+    text = runner.invoke(cli, ["keys", "status", *db]).output
+    assert server_key(KEY_A).key_id in text and "client_secrets" in text
