@@ -123,7 +123,7 @@ def test_duplicate_email_is_a_clear_error(runner: CliRunner, database_url: str) 
 
 def test_bad_database_url_is_explained(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["hubs", "create", "--domain", "x", "--database", "mysql://x/y"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "unsupported database" in result.output
 
 

@@ -27,6 +27,7 @@ from hubauth.core.context import Policy
 from hubauth.core.keys import Keyring, KeyringError, ServerKey, parse_key_list, server_key
 from hubauth.core.models import RefreshPolicy
 from hubauth.core.redirect_uris import RegistrationPolicy
+from hubauth.core.sunset import V1Sunset
 from hubauth.core.tokens import TokenShape
 from hubauth.store.urls import DEFAULT_URL, BadDatabaseURL, redacted, to_async_url
 
@@ -95,6 +96,11 @@ class Settings(BaseSettings):
     allow_query_credentials_v1: bool = Field(
         True, description="Accept client_secret/refresh_token in the v1 token query string"
     )
+    accept_json_bodies: bool = Field(
+        True,
+        description="v3 and dated token endpoints accept application/json bodies "
+        "(hubspot-sdk); false: 415 as on v1",
+    )
     max_body_bytes: int = Field(
         16_384, ge=1024, le=1_048_576, description="Largest request body accepted"
     )
@@ -124,6 +130,15 @@ class Settings(BaseSettings):
     rate_limit_redis_prefix: str = Field(
         "hubauth:rl:", min_length=1, max_length=64, description="Prefix of the Redis keys"
     )
+    session_idle_timeout: int = Field(
+        3600, ge=60, le=86_400, description="Install-page session ends after this long unused (s)"
+    )
+    session_absolute_timeout: int = Field(
+        28_800,
+        ge=60,
+        le=604_800,
+        description="Install-page session ends this long after it began (s)",
+    )
     signin_window: int = Field(
         900, ge=1, le=86_400, description="Rolling window of the install pages' sign-in limits (s)"
     )
@@ -149,6 +164,12 @@ class Settings(BaseSettings):
         RegistrationPolicy.HUBSPOT,
         description="Redirect URIs an app may register: hubspot (https, or http on localhost; "
         "no IP addresses) or rfc8252 (also http loopback IP literals, any port, for native apps)",
+    )
+    v1_sunset: V1Sunset = Field(
+        V1Sunset.ANNOUNCE,
+        description="OAuth v1's retirement on 2027-02-16: announce (Deprecation, Sunset and Link "
+        "headers on every v1 response), enforce (the same, then 410 from the sunset on the "
+        "server's clock) or off",
     )
     shutdown_timeout: int = Field(
         30,
@@ -361,6 +382,8 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         settings = _FromFile(**clean)
     except ValidationError as exc:
         problems += _describe(exc, _Sources(clean, file, file_data))
+    if len(problems) == 1:  # the common case reads as one line
+        raise ConfigError(f"invalid configuration: {problems[0].strip()}")
     if problems or settings is None:
         raise ConfigError("\n".join(["invalid configuration:", *problems]))
     return settings

@@ -6,7 +6,7 @@ json-structure package)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +18,15 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from starlette.routing import Route
 
+from hubauth.config import Settings
+from hubauth.core.clock import FrozenClock
 from hubauth.core.context import Context
-from hubauth.web.app import route_table
+from hubauth.core.sunset import V1_SUNSET_MS, V1Sunset
+from hubauth.store.sql import SqlStore
+from hubauth.web.app import create_app, route_table
 from hubauth.web.openapi import build_document
 from hubauth.web.routing import ApiRoute
+from tests.ops.conftest import asgi_client
 from tests.support import Seed, mint_code, official_check
 
 DOC_URI = "urn:hubauth:openapi"
@@ -112,6 +117,7 @@ class Env:
     ctx: Context
     seed: Seed
     limited: httpx.AsyncClient
+    retired: httpx.AsyncClient
 
     async def tokens(self) -> dict[str, Any]:
         code = await mint_code(self.ctx, self.seed)
@@ -130,6 +136,7 @@ class Env:
 
 Scenario = Callable[[Env], Awaitable[httpx.Response]]
 UNKNOWN_RT = "na1-0000-0000-0000-0000-000000000000"
+_BAD_FORM = {"grant_type": "refresh_token", "refresh_token": UNKNOWN_RT, "token": "x"}
 
 
 async def _exchange(env: Env) -> httpx.Response:
@@ -155,6 +162,11 @@ SCENARIOS: dict[tuple[str, int], Scenario] = {
     ("v1_token", 400): lambda env: env.up.post("/oauth/v1/token", data={"grant_type": "nope"}),
     ("v1_token", 413): lambda env: env.up.post("/oauth/v1/token", data={"code": "x" * 20_000}),
     ("v1_token", 415): lambda env: env.up.post("/oauth/v1/token", json={"grant_type": "x"}),
+    ("v1_token", 401): lambda env: env.up.post(
+        "/oauth/v1/token",
+        data={"grant_type": "refresh_token", "refresh_token": "x"},
+        auth=(env.seed.client_id, "wrong"),
+    ),
     ("v1_token", 503): lambda env: env.down.post(
         "/oauth/v1/token", data={"grant_type": "refresh_token", **env.seed.creds()}
     ),
@@ -218,7 +230,12 @@ def _v3_scenarios(version: str) -> dict[tuple[str, int], Scenario]:
         out[(f"{version}_{op}", 413)] = lambda env, path=path: env.up.post(
             path, data={"code": "x" * 20_000}
         )
-        out[(f"{version}_{op}", 415)] = lambda env, path=path: env.up.post(path, json={"a": "b"})
+        out[(f"{version}_{op}", 415)] = lambda env, path=path: env.up.post(
+            path, content="a=b", headers={"Content-Type": "text/plain"}
+        )
+        out[(f"{version}_{op}", 401)] = lambda env, path=path: env.up.post(
+            path, data=_BAD_FORM, auth=(env.seed.client_id, "wrong")
+        )
         out[(f"{version}_{op}", 503)] = lambda env, path=path: env.down.post(
             path, data={"grant_type": "refresh_token", "token": "x", **env.seed.creds()}
         )
@@ -243,7 +260,6 @@ def _rate_limited(method: str, path: str, data: dict[str, str] | None = None) ->
     return scenario
 
 
-_BAD_FORM = {"grant_type": "refresh_token", "refresh_token": UNKNOWN_RT, "token": "x"}
 SCENARIOS[("v1_token", 429)] = _rate_limited("POST", "/oauth/v1/token", _BAD_FORM)
 SCENARIOS[("v1_access_token_metadata", 429)] = _rate_limited("GET", "/oauth/v1/access-tokens/Cx")
 SCENARIOS[("v1_refresh_token_metadata", 429)] = _rate_limited(
@@ -285,6 +301,25 @@ def _uninstall_scenarios(version: str) -> dict[tuple[str, int], Scenario]:
 for _version in ("v3", "2026-03", "2026-09"):
     SCENARIOS.update(_uninstall_scenarios(_version))
 
+for _operation, _method, _path in (
+    ("v1_token", "POST", "/oauth/v1/token"),
+    ("v1_access_token_metadata", "GET", "/oauth/v1/access-tokens/Cx"),
+    ("v1_refresh_token_metadata", "GET", f"/oauth/v1/refresh-tokens/{UNKNOWN_RT}"),
+    ("v1_delete_refresh_token", "DELETE", f"/oauth/v1/refresh-tokens/{UNKNOWN_RT}"),
+):
+    SCENARIOS[(_operation, 410)] = lambda env, m=_method, p=_path: env.retired.request(m, p)
+
+
+@pytest.fixture
+async def retired_client(settings: Settings, store: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
+    """HUBAUTH_V1_SUNSET=enforce on a clock past the sunset: v1 answers as retired."""
+    enforcing = settings.model_copy(update={"v1_sunset": V1Sunset.ENFORCE})
+    clock = FrozenClock(V1_SUNSET_MS)
+    app = create_app(enforcing, store=store, clock=clock, contract_check=official_check)
+    async with app.router.lifespan_context(app), asgi_client(app) as c:
+        yield c
+
+
 #: The install pages answer with HTML, redirects and form errors; their behaviour (every
 #: status, header and redirect) is proven by tests/authorize and tests/browser, not here.
 HTML_PAGE_TAG = "Install pages (HTML)"
@@ -325,13 +360,14 @@ async def test_documented_response_matches_what_the_server_sends(
     ops_client: httpx.AsyncClient,
     down_client: httpx.AsyncClient,
     limited_client: httpx.AsyncClient,
+    retired_client: httpx.AsyncClient,
     ctx: Context,
     seeded: Seed,
 ) -> None:
     doc = (await ops_client.get("/openapi.json")).json()
     documented = _responses(doc)[(operation, status)]
     response = await SCENARIOS[(operation, status)](
-        Env(ops_client, down_client, ctx, seeded, limited_client)
+        Env(ops_client, down_client, ctx, seeded, limited_client, retired_client)
     )
     assert response.status_code == status, response.text
     content = documented.get("content")

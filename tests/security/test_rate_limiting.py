@@ -293,7 +293,7 @@ async def test_basic_header_client_id_is_charged_too(
     auth = (seeded.client_id, "00000000-0000-4000-8000-000000000000")
     async with limited_client(settings, store, ctx, clock) as client:
         for _ in range(3):
-            assert (await client.post(TOKEN, data=form, auth=auth)).status_code == 400
+            assert (await client.post(TOKEN, data=form, auth=auth)).status_code == 401
         response = await client.post(TOKEN, data=form, auth=(seeded.client_id, "x"))
         assert_rate_limited(response)
         assert response.json()["groupName"] == "oauth:failures:client"

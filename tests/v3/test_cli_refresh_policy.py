@@ -129,5 +129,5 @@ def test_an_invalid_default_refresh_policy_is_a_configuration_error(
             database_url,
         ],
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a configuration error is a usage error
     assert "HUBAUTH_DEFAULT_REFRESH_POLICY" in result.output

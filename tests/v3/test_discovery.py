@@ -4,6 +4,7 @@ each advertised capability against what the server actually does."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import secrets
 from typing import Any
@@ -59,9 +60,12 @@ async def test_document_lists_exactly_what_hubauth_implements(
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_post",
+            "client_secret_basic",
+        ],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "code_challenge_methods_supported": ["S256"],
     }
 
@@ -208,23 +212,42 @@ async def test_plain_pkce_is_refused_and_s256_works(
     assert s256.status_code == 200
 
 
-@pytest.mark.parametrize("operation", ["token", "token/introspect", "token/revoke"])
-async def test_only_client_secret_post_authenticates(
-    client: httpx.AsyncClient, ctx: Context, seeded: Seed, operation: str
+def _authenticated(method: str, s: Seed, form: dict[str, str]) -> dict[str, Any]:
+    """httpx arguments that authenticate ``s`` with ``method``; a method this test cannot
+    send fails here, so a newly advertised method must bring its proof along."""
+    if method == "client_secret_post":
+        return {"data": {**form, **s.creds()}}
+    if method == "client_secret_basic":
+        return {"data": form, "auth": (s.client_id, s.client_secret)}
+    raise AssertionError(f"discovery advertises {method!r}: teach this test to send it")
+
+
+@pytest.mark.parametrize(
+    "member", ["token_endpoint", "introspection_endpoint", "revocation_endpoint"]
+)
+async def test_every_advertised_auth_method_authenticates_a_real_request(
+    client: httpx.AsyncClient, ctx: Context, seeded: Seed, document: dict[str, Any], member: str
 ) -> None:
-    """HTTP Basic (client_secret_basic) is neither advertised nor accepted."""
-    tokens = await issue(client, ctx, seeded)
-    form = (
-        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
-        if operation == "token"
-        else {"token": tokens["refresh_token"]}
-    )
-    response = await client.post(
-        f"/oauth/v3/{operation}", data=form, auth=(seeded.client_id, seeded.client_secret)
-    )
-    assert response.status_code == 400
-    assert response.json()["error"] == "invalid_client"
-    assert await is_active(client, seeded, tokens["refresh_token"])
+    path = local_path(document[member], document["issuer"])
+    methods = document[member.replace("_endpoint", "_endpoint_auth_methods_supported")]
+    assert methods
+    for method in methods:
+        tokens = await issue(client, ctx, seeded)
+        form = (
+            {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+            if member == "token_endpoint"
+            else {"token": tokens["refresh_token"]}
+        )
+        response = await client.post(path, **_authenticated(method, seeded, form))
+        assert response.status_code == 200, (method, response.text)
+        if member == "introspection_endpoint":
+            assert response.json()["active"] is True, method
+        if member == "revocation_endpoint":
+            assert not await is_active(client, seeded, tokens["refresh_token"]), method
+        # the same request with a wrong secret is refused: the method really is checked
+        wrong = dataclasses.replace(seeded, client_secret="00000000-0000-4000-8000-000000000000")
+        refused = await client.post(path, **_authenticated(method, wrong, form))
+        assert refused.json()["error"] == "invalid_client", (method, refused.text)
 
 
 async def test_openid_configuration_is_not_served(client: httpx.AsyncClient) -> None:

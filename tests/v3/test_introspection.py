@@ -236,18 +236,18 @@ async def test_bad_client_credentials_are_invalid_client_and_reveal_nothing(
     assert "foreign_token_presented" not in [event for event, _ in audit_log]
 
 
-async def test_basic_authentication_alone_is_not_accepted(
+async def test_basic_authentication_alone_is_accepted(
     client: httpx.AsyncClient, ctx: Context, seeded: Seed
 ) -> None:
-    """Only client_secret_post is advertised and implemented."""
+    """RFC 7662 §2.1 / RFC 6749 §2.3.1: HTTP Basic authenticates the caller too."""
     tokens = await issue(client, ctx, seeded)
     response = await client.post(
         "/oauth/v3/token/introspect",
         data={"token": tokens["access_token"]},
         auth=(seeded.client_id, seeded.client_secret),
     )
-    assert response.status_code == 400
-    assert response.json()["error"] == "invalid_client"
+    assert response.status_code == 200, response.text
+    assert response.json()["active"] is True
 
 
 async def test_v1_issued_tokens_introspect_through_every_version(

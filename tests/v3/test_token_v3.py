@@ -198,8 +198,11 @@ async def test_v1_issued_refresh_token_refreshes_through_v3(
 async def test_wrong_content_type_is_refused_like_v1(
     client: httpx.AsyncClient, seeded: Seed
 ) -> None:
+    """Neither a form nor JSON (which v3 takes, tests/v3/test_token_request_parse.py)."""
     response = await client.post(
-        "/oauth/v3/token", json={"grant_type": "client_credentials", **seeded.creds()}
+        "/oauth/v3/token",
+        content="grant_type=client_credentials",
+        headers={"Content-Type": "text/plain"},
     )
     assert response.status_code == 415
     assert response.json()["error"] == "invalid_request"

@@ -1,12 +1,15 @@
-"""Admin commands: apps, hubs, users, authorize (mint a code as if approved), tokens."""
+"""Admin commands: apps, hubs, users, installs, authorize (mint a code as if approved), tokens."""
 
 from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
 import click
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hubauth.cli.common import (
     async_command,
@@ -16,17 +19,20 @@ from hubauth.cli.common import (
     open_context,
     settings_from,
 )
+from hubauth.cli.errors import RuntimeFailure, UsageFailure
 from hubauth.core import authorization, scopes, tokens
+from hubauth.core.context import Context
 from hubauth.core.models import RefreshPolicy
 from hubauth.core.passwords import hash_password
 from hubauth.core.redirect_uris import RedirectUriRefused, check_registration
+from hubauth.store import directory
 
 
 def _scopes(raw: str | None, what: str) -> tuple[str, ...]:
     try:
         return scopes.parse(raw)
     except scopes.ScopeError as exc:
-        raise click.BadParameter(exc.reason, param_hint=what) from None
+        raise UsageFailure(f"{what}: {exc.reason}") from None
 
 
 @click.group()
@@ -47,6 +53,11 @@ def apps() -> None:
     "Default: the default_refresh_policy setting (static unless configured).",
 )
 @click.option("--private", "is_private", is_flag=True, help="Private distribution.")
+@click.option(
+    "--custom-scopes",
+    is_flag=True,
+    help="Allow scope names that are not in HubSpot's scope catalogue.",
+)
 @database_option
 @json_option
 @async_command
@@ -57,14 +68,23 @@ async def create_app(
     optional_scopes: str,
     refresh_policy: str | None,
     is_private: bool,
+    custom_scopes: bool,
     database_url: str | None,
     as_json: bool,
 ) -> None:
-    """Register an app; prints app_id, client_id and the client secret (shown only once)."""
+    """Register an app; prints app_id, client_id and the client secret (shown only once).
+
+    Scope names are checked against HubSpot's known scopes (a misspelling gets a "did you
+    mean"); --custom-scopes accepts others. A scope is either required or optional.
+    """
     required = _scopes(required_scopes, "--scopes")
     if not required:
-        raise click.BadParameter("an app needs at least one scope", param_hint="--scopes")
+        raise UsageFailure("--scopes: an app needs at least one scope")
     optional = _scopes(optional_scopes, "--optional-scopes")
+    try:
+        scopes.check_app_scopes(required, optional, allow_custom=custom_scopes)
+    except scopes.ScopeError as exc:
+        raise UsageFailure(exc.reason) from None
     settings = settings_from(database_url)
     try:
         check_registration(redirect_uris, settings.redirect_uri_policy)
@@ -110,6 +130,168 @@ async def set_refresh_policy(
     emit({"app_id": app_id, "refresh_policy": policy}, as_json, f"app {app_id}: {policy}")
 
 
+@apps.command("list")
+@database_option
+@json_option
+@async_command
+async def list_apps(database_url: str | None, as_json: bool) -> None:
+    """List apps: ids, client id, name, scopes and live installs (never secrets)."""
+    settings = settings_from(database_url)
+    async with open_context(settings) as ctx:
+        found = await directory.list_apps(_engine(ctx))
+    rows = [_app_dict(a) for a in found]
+    if as_json:
+        emit({"apps": rows}, True)
+        return
+    _table(
+        ("APP", "CLIENT_ID", "POLICY", "INSTALLS", "NAME"),
+        [
+            (
+                str(r["app_id"]),
+                r["client_id"],
+                r["refresh_policy"],
+                str(r["active_installs"]),
+                r["name"],
+            )
+            for r in rows
+        ],
+        "(no apps)",
+    )
+
+
+@apps.command("show")
+@click.argument("app", metavar="APP_ID|CLIENT_ID")
+@database_option
+@json_option
+@async_command
+async def show_app(app: str, database_url: str | None, as_json: bool) -> None:
+    """Show one app, by app_id or client_id (the client secret cannot be shown: only its
+    hash is stored; `apps rotate-secret` issues a new one)."""
+    settings = settings_from(database_url)
+    async with open_context(settings) as ctx:
+        app_id = await _resolve_app(ctx, app)
+        found = await directory.list_apps(_engine(ctx), app_id)
+    data = _app_dict(found[0])
+    if as_json:
+        emit(data, True)
+        return
+    for key, value in data.items():
+        shown = " ".join(value) if isinstance(value, list) else value
+        click.echo(f"{key}: {shown}")
+
+
+@apps.command("delete")
+@click.argument("app", metavar="APP_ID|CLIENT_ID")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@database_option
+@json_option
+@async_command
+async def delete_app(app: str, yes: bool, database_url: str | None, as_json: bool) -> None:
+    """Delete an app and revoke everything of it: its refresh and access tokens, unused codes
+    and installs go with it, in one transaction."""
+    settings = settings_from(database_url)
+    async with open_context(settings) as ctx:
+        app_id = await _resolve_app(ctx, app)
+        if not yes and not click.confirm(
+            f"delete app {app_id} and revoke all its tokens?", err=True
+        ):
+            raise UsageFailure("not deleted (pass --yes to skip the question)")
+        removed = await directory.delete_app(_engine(ctx), app_id)
+        if removed is None:
+            raise RuntimeFailure(f"no app {app}; `hubauth apps list` shows the apps")
+        ctx.audit("app_deleted", app_id=app_id, refresh_tokens=removed.refresh_tokens)
+    emit(
+        {"deleted": app_id, **asdict(removed)},
+        as_json,
+        f"deleted app {app_id}: revoked {removed.refresh_tokens} refresh token(s), "
+        f"{removed.access_tokens} access token(s), {removed.auth_codes} code(s), "
+        f"{removed.installs} install(s)",
+    )
+
+
+@apps.command("rotate-secret")
+@click.argument("app", metavar="APP_ID|CLIENT_ID")
+@click.option(
+    "--grace",
+    type=click.IntRange(0, 30 * 24 * 3600),
+    default=0,
+    show_default=True,
+    help="Seconds during which the old secret keeps working too (0: it stops at once).",
+)
+@database_option
+@json_option
+@async_command
+async def rotate_secret(app: str, grace: int, database_url: str | None, as_json: bool) -> None:
+    """Issue a new client secret and print it (once: only its hash is stored)."""
+    settings = settings_from(database_url)
+    secret = tokens.new_client_secret()
+    async with open_context(settings) as ctx:
+        app_id = await _resolve_app(ctx, app)
+        current = await ctx.store.find_app(app_id)
+        assert current is not None  # _resolve_app found it
+        until = ctx.now_ms() + grace * 1000 if grace else None
+        await ctx.store.set_client_secret_hash(
+            app_id,
+            ctx.hasher.hash_secret(secret),
+            ctx.hasher.key_id,
+            previous_hash=current.client_secret_hash if grace else None,
+            previous_key_id=current.client_secret_key_id if grace else None,
+            previous_until_ms=until,
+        )
+        ctx.audit("client_secret_rotated", app_id=app_id, grace_s=grace)
+    emit(
+        {
+            "app_id": app_id,
+            "client_id": current.client_id,
+            "client_secret": secret,
+            "previous_secret_valid_until": _iso(until),
+        },
+        as_json,
+    )
+
+
+async def _resolve_app(ctx: Context, app: str) -> int:
+    """An app_id or a client_id (what people have at hand) to the app's id."""
+    found = await (
+        ctx.store.find_app(int(app))
+        if app.isdigit() and len(app) < 10
+        else ctx.store.find_app_by_client_id(app)
+    )
+    if found is None:
+        raise RuntimeFailure(f"no app {app}; `hubauth apps list` shows the apps")
+    return found.app_id
+
+
+def _engine(ctx: Context) -> AsyncEngine:
+    return ctx.store.engine  # type: ignore[attr-defined,no-any-return]
+
+
+def _app_dict(a: directory.AppRow) -> dict[str, Any]:
+    return {
+        "app_id": a.app_id,
+        "client_id": a.client_id,
+        "name": a.name,
+        "redirect_uris": list(a.redirect_uris),
+        "scopes": list(a.scopes),
+        "optional_scopes": list(a.optional_scopes),
+        "refresh_policy": a.refresh_policy,
+        "private_distribution": a.is_private_distribution,
+        "created": _iso(a.created_ms),
+        "active_installs": a.active_installs,
+    }
+
+
+def _table(header: tuple[str, ...], lines: list[tuple[str, ...]], empty: str) -> None:
+    """Columns padded to their widest cell; the last column is left unpadded."""
+    every = [header, *lines]
+    widths = [max(len(line[i]) for line in every) for i in range(len(header) - 1)]
+    for line in every:
+        padded = [c.ljust(w) for c, w in zip(line, widths, strict=False)]
+        click.echo("  ".join([*padded, line[-1]]).rstrip())
+    if not lines:
+        click.echo(empty)
+
+
 @click.group()
 def hubs() -> None:
     """Accounts (hubs)."""
@@ -138,6 +320,45 @@ async def create_hub(
         for user_id in members:
             await ctx.store.add_hub_member(hub.hub_id, user_id)
     emit({"hub_id": hub.hub_id, "hub_domain": hub.hub_domain}, as_json)
+
+
+@hubs.command("list")
+@database_option
+@json_option
+@async_command
+async def list_hubs(database_url: str | None, as_json: bool) -> None:
+    """List accounts with their members' user ids."""
+    settings = settings_from(database_url)
+    async with open_context(settings) as ctx:
+        found = await directory.list_hubs(_engine(ctx))
+    rows = [
+        {
+            "hub_id": h.hub_id,
+            "hub_domain": h.hub_domain,
+            "hublet": h.hublet,
+            "created": _iso(h.created_ms),
+            "deleted": _iso(h.deleted_ms),
+            "members": list(h.members),
+        }
+        for h in found
+    ]
+    if as_json:
+        emit({"hubs": rows}, True)
+        return
+    _table(
+        ("HUB", "HUBLET", "STATUS", "MEMBERS", "DOMAIN"),
+        [
+            (
+                str(r["hub_id"]),
+                r["hublet"],
+                "deleted" if r["deleted"] else "active",
+                " ".join(map(str, r["members"])) or "-",
+                r["hub_domain"],
+            )
+            for r in rows
+        ],
+        "(no hubs)",
+    )
 
 
 @click.group()
@@ -172,6 +393,96 @@ async def create_user(
         for hub_id in hub_ids:
             await ctx.store.add_hub_member(hub_id, user.user_id)
     emit({"user_id": user.user_id, "email": user.email}, as_json)
+
+
+@users.command("list")
+@database_option
+@json_option
+@async_command
+async def list_users(database_url: str | None, as_json: bool) -> None:
+    """List users, whether they can sign in (have a password) and their hubs."""
+    settings = settings_from(database_url)
+    async with open_context(settings) as ctx:
+        found = await directory.list_users(_engine(ctx))
+    rows = [
+        {
+            "user_id": u.user_id,
+            "email": u.email,
+            "can_sign_in": u.can_sign_in,
+            "created": _iso(u.created_ms),
+            "hubs": list(u.hubs),
+        }
+        for u in found
+    ]
+    if as_json:
+        emit({"users": rows}, True)
+        return
+    _table(
+        ("USER", "SIGN-IN", "HUBS", "EMAIL"),
+        [
+            (
+                str(r["user_id"]),
+                "yes" if r["can_sign_in"] else "no",
+                " ".join(map(str, r["hubs"])) or "-",
+                r["email"],
+            )
+            for r in rows
+        ],
+        "(no users)",
+    )
+
+
+@click.command("list")
+@click.option("--app", "app_id", type=int, default=None, help="Only installs of this app_id.")
+@click.option("--hub", "hub_id", type=int, default=None, help="Only installs in this hub_id.")
+@click.option("--all", "include_uninstalled", is_flag=True, help="Include uninstalled ones.")
+@database_option
+@json_option
+@async_command
+async def list_installs(
+    app_id: int | None,
+    hub_id: int | None,
+    include_uninstalled: bool,
+    database_url: str | None,
+    as_json: bool,
+) -> None:
+    """List installs (an app connected to a hub by a user) and their granted scopes."""
+    settings = settings_from(database_url)
+    async with open_context(settings) as ctx:
+        found = await directory.list_installs(
+            _engine(ctx), app_id=app_id, hub_id=hub_id, include_uninstalled=include_uninstalled
+        )
+    rows = [
+        {
+            "install_id": i.install_id,
+            "app_id": i.app_id,
+            "hub_id": i.hub_id,
+            "user_id": i.user_id,
+            "scopes": list(i.scopes),
+            "created": _iso(i.created_ms),
+            "updated": _iso(i.updated_ms),
+            "uninstalled": _iso(i.uninstalled_ms),
+        }
+        for i in found
+    ]
+    if as_json:
+        emit({"installs": rows}, True)
+        return
+    _table(
+        ("INSTALL", "APP", "HUB", "USER", "STATUS", "SCOPES"),
+        [
+            (
+                str(r["install_id"]),
+                str(r["app_id"]),
+                str(r["hub_id"]),
+                str(r["user_id"]),
+                "uninstalled" if r["uninstalled"] else "active",
+                " ".join(r["scopes"]),
+            )
+            for r in rows
+        ],
+        "(no installs)",
+    )
 
 
 @click.command()

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 import orjson
 
+from hubauth.cli.errors import RuntimeFailure, UsageFailure, explain_database_error
 from hubauth.config import ConfigError, Settings, load_settings
 from hubauth.core.clock import SystemClock
 from hubauth.core.context import Context
@@ -19,6 +20,9 @@ from hubauth.core.tokens import TokenHasher
 from hubauth.store.sql import Conflict, SqlStore
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: The database the command's settings named, for explaining a failure to reach it.
+_database_url: list[str] = []
 
 database_option = click.option(
     "--database",
@@ -41,9 +45,11 @@ def settings_from(
     database_url: str | None, config_file: str | None = None, **extra: Any
 ) -> Settings:
     try:
-        return load_settings(config_file, database_url=database_url, **extra)
+        settings = load_settings(config_file, database_url=database_url, **extra)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise UsageFailure(str(exc)) from None
+    _database_url[:] = [settings.database_url]
+    return settings
 
 
 @contextlib.asynccontextmanager
@@ -63,10 +69,25 @@ async def open_context(settings: Settings) -> AsyncIterator[Context]:
 def run(coro: Coroutine[Any, Any, Any]) -> Any:
     try:
         return asyncio.run(coro)
-    except StoreUnavailable as exc:
-        raise click.ClickException(f"database unavailable ({exc})") from None
     except Conflict as exc:
         raise click.ClickException(str(exc)) from None
+    except click.ClickException:
+        raise
+    except Exception as exc:
+        if debugging():
+            raise
+        explained = explain_database_error(_database_url[0], exc) if _database_url else None
+        if explained is not None:
+            raise RuntimeFailure(explained) from None
+        if isinstance(exc, StoreUnavailable):
+            raise RuntimeFailure(f"database unavailable ({exc})") from None
+        raise
+
+
+def debugging() -> bool:
+    """``hubauth --debug``: tracebacks instead of one-line explanations."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().params.get("debug"))
 
 
 def emit(data: dict[str, Any], as_json: bool, text: str | None = None) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from hubauth import __version__
-from hubauth.cli.admin import apps, authorize, hubs, tokens_group, users
+from hubauth.cli.admin import apps, authorize, hubs, list_installs, tokens_group, users
 from hubauth.cli.config_cmd import config
 from hubauth.cli.db import db
 from hubauth.cli.keys import keys
@@ -14,9 +16,27 @@ from hubauth.cli.serve import serve
 from hubauth.structure.cli import structure
 
 
-@click.group()
+class _OneLineErrors(click.Group):
+    """Anything a command did not turn into a message becomes one line, not a traceback
+    (issue 17: everyday mistakes printed 137-209-line tracebacks); ``--debug`` shows it."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            raise click.ClickException(
+                f"{type(exc).__name__}: {exc} (run `hubauth --debug ...` for the traceback)"
+            ) from None
+
+
+@click.group(cls=_OneLineErrors)
 @click.version_option(__version__, prog_name="hubauth")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+def cli(debug: bool) -> None:
     """hubauth: a HubSpot-compatible OAuth 2.0 authorization server."""
 
 
@@ -34,3 +54,4 @@ for command in (
     structure,
 ):
     cli.add_command(command)
+installs_group.add_command(list_installs)

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+import time
+from pathlib import Path
 
 import click
 
 from hubauth.cli.common import config_option, database_option, open_context, run, settings_from
 from hubauth.cli.demo import instructions, seed
+from hubauth.cli.errors import RuntimeFailure, bind_problem
+from hubauth.cli.presence import Presence, presence_for
 from hubauth.config import Settings
 from hubauth.logs import granian_log_config
 from hubauth.store import migrate
+from hubauth.store.urls import to_async_url
+
+ALREADY_SERVING = (
+    "a hubauth server is already running on this database, so --demo will not reset the demo "
+    "under it: use the credentials it printed, or start without --demo and run "
+    "`hubauth apps list` (then `hubauth apps rotate-secret APP_ID` for a new secret)"
+)
 
 
 async def _prepare(settings: Settings, demo: bool) -> str | None:
@@ -47,21 +59,38 @@ def serve(
     """Serve the OAuth API.
 
     SIGTERM (or SIGINT) stops gracefully: the listening socket closes, in-flight requests get up
-    to ``shutdown_timeout`` seconds to finish, then each worker's lifespan closes its pool.
+    to shutdown_timeout seconds to finish, then each worker's lifespan closes its pool.
+
+    Refuses to start, with one line, when the port is taken (even by another hubauth), when
+    the database cannot be reached, and with --demo when another server runs on the same
+    database; a failed start removes the files it created.
     """
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
 
     settings = settings_from(database_url, config_file, host=host, port=port, workers=workers)
+    problem = bind_problem(settings.host, settings.port)
+    if problem is not None:
+        raise RuntimeFailure(problem)
     # Worker processes rebuild settings from the environment: hand them what the flags said.
     os.environ["HUBAUTH_DATABASE_URL"] = settings.database_url
     os.environ["HUBAUTH_HOST"] = settings.host
     os.environ["HUBAUTH_PORT"] = str(settings.port)
     if config_file:
         os.environ["HUBAUTH_CONFIG"] = os.path.abspath(config_file)
-    settings.keyring()  # create the key file once, before workers race for it
-    text = run(_prepare(settings, demo))
+    leftovers = _Leftovers(settings)
+    presence: Presence | None = None
+    try:
+        _create_key(settings)  # once, before workers race for it
+        presence = _claim(settings, demo)
+        text = run(_prepare(settings, demo))
+        _share(presence)
+    except BaseException:
+        if presence is not None:
+            presence.release()
+        leftovers.remove()
+        raise
     if text:
         click.echo(text)
     n_workers = settings.workers or os.cpu_count() or 1
@@ -85,6 +114,65 @@ def serve(
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _create_key(settings: Settings) -> None:
+    try:
+        settings.server_key()
+    except OSError as exc:
+        raise RuntimeFailure(
+            f"cannot create the server key file {settings.secret_key_file} ({exc.strerror}); "
+            "set HUBAUTH_SECRET_KEY_FILE to a writable path, or HUBAUTH_SECRET_KEY"
+        ) from None
+
+
+def _claim(settings: Settings, demo: bool) -> Presence:
+    """With --demo, the exclusive lock (no other server on this database); else nothing yet."""
+    presence = run(_presence(settings.database_url))
+    if demo and not presence.try_exclusive():
+        presence.release()
+        raise RuntimeFailure(ALREADY_SERVING)
+    return presence
+
+
+async def _presence(database_url: str) -> Presence:
+    """Opened inside ``run`` so that an unreachable database gets its one-line explanation."""
+    presence = presence_for(database_url)
+    if not presence.try_shared():  # probes the connection; given up again in _share
+        presence.release()
+        raise RuntimeFailure("another hubauth is seeding its demo on this database; try again")
+    return presence
+
+
+def _share(presence: Presence) -> None:
+    """Hold the shared lock for the server's life; a demo seeding elsewhere ends soon."""
+    deadline = time.monotonic() + 10
+    while not presence.try_shared():
+        if time.monotonic() > deadline:
+            raise RuntimeFailure("another hubauth is seeding its demo on this database; try again")
+        time.sleep(0.1)
+
+
+class _Leftovers:
+    """Files a start creates (the key file, the SQLite database and its companions), so a
+    failed start can remove exactly those and nothing an earlier run left."""
+
+    def __init__(self, settings: Settings) -> None:
+        candidates: list[Path] = []
+        if settings.secret_key is None:
+            candidates.append(Path(settings.secret_key_file))
+        url = to_async_url(settings.database_url)
+        if url.get_backend_name() == "sqlite" and url.database:
+            db = Path(url.database)
+            candidates += [db] + [
+                db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal", "-writer.lock")
+            ]
+        self._new = [p for p in candidates if not p.exists()]
+
+    def remove(self) -> None:
+        for path in self._new:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def _multiprocess_metrics_dir(n_workers: int) -> str | None:

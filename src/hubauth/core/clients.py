@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from hubauth.core import errors
 from hubauth.core.context import Context
 from hubauth.core.models import App
@@ -25,19 +27,13 @@ async def authenticate(ctx: Context, client_id: str | None, client_secret: str |
         ctx.hasher.hash_secret(secret[:_MAX_CLIENT_FIELD])
         ctx.audit("client_auth_failed", reason="unknown_client_id")
         raise errors.bad_client_id()
-    if (
-        not secret
-        or len(secret) > _MAX_CLIENT_FIELD
-        or not ctx.hasher.secret_matches(secret, app.client_secret_hash, app.client_secret_key_id)
-    ):
+    matched = _secret_matches(ctx, app, secret) if secret else None
+    if matched is None or len(secret) > _MAX_CLIENT_FIELD:
         ctx.audit("client_auth_failed", reason="bad_client_secret", app_id=app.app_id)
         raise errors.bad_client_secret()
-    if app.client_secret_key_id != ctx.hasher.key_id:
-        rehashed = await ctx.store.set_client_secret_hash(
-            app.app_id,
-            ctx.hasher.hash_secret(secret),
-            ctx.hasher.key_id,
-            replacing=app.client_secret_hash,
+    if matched == "current" and app.client_secret_key_id != ctx.hasher.key_id:
+        rehashed = await ctx.store.rehash_client_secret(
+            app.app_id, app.client_secret_hash, ctx.hasher.hash_secret(secret), ctx.hasher.key_id
         )
         if rehashed:
             ctx.audit(
@@ -47,3 +43,19 @@ async def authenticate(ctx: Context, client_id: str | None, client_secret: str |
                 to_key=ctx.hasher.key_id or "legacy",
             )
     return app
+
+
+def _secret_matches(ctx: Context, app: App, secret: str) -> Literal["current", "previous"] | None:
+    """Which secret matched: the current one, or the previous one during a rotation's grace
+    period (both are compared, in constant time each, so timing does not tell which one
+    matched), each under the server key its digest was made with."""
+    hasher = ctx.hasher
+    current = hasher.secret_matches(secret, app.client_secret_hash, app.client_secret_key_id)
+    if app.previous_secret_hash is None or app.previous_secret_until_ms is None:
+        return "current" if current else None
+    previous = hasher.secret_matches(secret, app.previous_secret_hash, app.previous_secret_key_id)
+    if current:
+        return "current"
+    if previous and ctx.now_ms() < app.previous_secret_until_ms:
+        return "previous"
+    return None

@@ -33,6 +33,10 @@ class App:
     refresh_policy: RefreshPolicy = RefreshPolicy.STATIC
     #: Server key the secret's digest was made under; None = legacy raw HMAC (core/keys.py).
     client_secret_key_id: str | None = None
+    #: After ``apps rotate-secret --grace``: the old secret's hash, valid until the given time.
+    previous_secret_hash: bytes | None = None
+    previous_secret_until_ms: int | None = None
+    previous_secret_key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,3 +206,29 @@ class TokenSummary:
         if self.expires_ms is not None and self.expires_ms <= now_ms:
             return "expired"
         return "live"
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserSession:
+    """A stored install-page session (the cookie holds only a random id)."""
+
+    session_id: int
+    csrf_token: str
+    user_id: int | None
+    signed_in_ms: int | None
+    created_ms: int
+    idle_expires_ms: int
+    expires_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class InstallFlow:
+    """An authorization request waiting for the user in one browser session."""
+
+    flow_id: str
+    session_id: int
+    params: dict[str, str]
+    pinned_hub_id: int | None
+    chosen_hub_id: int | None
+    created_ms: int
+    expires_ms: int

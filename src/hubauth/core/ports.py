@@ -18,8 +18,10 @@ from hubauth.core.models import (
     AccessTokenRecord,
     App,
     AuthCode,
+    BrowserSession,
     Hub,
     Install,
+    InstallFlow,
     NewAccessToken,
     NewRefreshToken,
     RefreshPolicy,
@@ -87,10 +89,20 @@ class Store(Protocol):
         secret_hash: bytes,
         key_id: str | None = None,
         *,
-        replacing: bytes | None = None,
+        previous_hash: bytes | None = None,
+        previous_key_id: str | None = None,
+        previous_until_ms: int | None = None,
     ) -> bool:
-        """Set an app's secret digest; with ``replacing``, only if that is still the stored one
-        (a re-hash under a newer key must not undo a secret reset that raced it)."""
+        """Replace the secret's hash (made under server key ``key_id``); ``previous_hash``
+        keeps the old secret working until ``previous_until_ms`` (rotation with a grace
+        period). False if there is no such app."""
+        ...
+
+    async def rehash_client_secret(
+        self, app_id: int, old_hash: bytes, new_hash: bytes, key_id: str | None
+    ) -> bool:
+        """Replace the current secret's digest by one under a newer key, if still ``old_hash``
+        (a secret rotated meanwhile wins); the grace period's previous secret is untouched."""
         ...
 
     async def set_refresh_policy(self, app_id: int, policy: RefreshPolicy) -> bool: ...
@@ -162,6 +174,49 @@ class Store(Protocol):
 
     async def purge_expired(self, now_ms: int, batch_size: int = 1000) -> int:
         """Delete dead rows in small batches (never one long lock); returns rows removed."""
+        ...
+
+    # --- install-page sessions (web/session.py) -----------------------------------------------
+    async def create_browser_session(
+        self, token_hash: bytes, csrf_token: str, now_ms: int, idle_expires_ms: int, expires_ms: int
+    ) -> int: ...
+
+    async def find_browser_session(self, token_hash: Hashes, now_ms: int) -> BrowserSession | None:
+        """The session if it exists (under any of the digests) and neither timeout has passed."""
+        ...
+
+    async def touch_browser_session(self, session_id: int, idle_expires_ms: int) -> None: ...
+
+    async def sign_in_browser_session(
+        self,
+        session_id: int,
+        new_token_hash: bytes,
+        csrf_token: str,
+        user_id: int,
+        now_ms: int,
+        idle_expires_ms: int,
+    ) -> bool:
+        """Rotate the session's id and record the user; False if the session is gone."""
+        ...
+
+    async def delete_browser_session(self, session_id: int, *, keep_flows_for: int | None) -> None:
+        """Delete the session; its flows move to ``keep_flows_for`` or are deleted too."""
+        ...
+
+    async def add_install_flow(self, flow: InstallFlow, max_per_session: int) -> None:
+        """Store a flow; the session's oldest flows beyond ``max_per_session`` are dropped."""
+        ...
+
+    async def find_install_flow(
+        self, flow_id: str, session_id: int, now_ms: int
+    ) -> InstallFlow | None: ...
+
+    async def set_install_flow_hub(
+        self, flow_id: str, session_id: int, hub_id: int | None
+    ) -> None: ...
+
+    async def consume_install_flow(self, flow_id: str, session_id: int, now_ms: int) -> bool:
+        """Delete a live flow; True for exactly one caller, however many race."""
         ...
 
     # --- operations ---------------------------------------------------------------------------

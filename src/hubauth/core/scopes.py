@@ -8,9 +8,13 @@ space-separated on the wire and a JSON array in responses.
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 from hubauth.core.errors import TokenError
 
@@ -37,10 +41,60 @@ def parse(raw: str | None) -> tuple[str, ...]:
         raise ScopeError(f"too many scopes (at most {MAX_SCOPES})")
     seen: dict[str, None] = {}
     for part in parts:
+        if "," in part:
+            spaced = " ".join(raw.replace(",", " ").split())
+            raise ScopeError(f'separate scopes with spaces, not commas: "{spaced}"')
         if _SCOPE.fullmatch(part) is None:
             raise ScopeError("scope names are lower-case letters, digits, '.', '_' and '-'")
         seen.setdefault(part, None)
     return tuple(seen)
+
+
+@cache
+def catalogue() -> frozenset[str]:
+    """HubSpot's known scope names, kept as data (``core/data/hubspot_scopes.json``, which
+    says where they came from: https://developers.hubspot.com/docs/apps/developer-platform/build-apps/authentication/scopes)."""
+    raw = resources.files("hubauth.core").joinpath("data/hubspot_scopes.json").read_text()
+    return frozenset(json.loads(raw)["scopes"])
+
+
+def closest_known(scope: str) -> str | None:
+    """The catalogued scope a misspelling most likely meant (``crm.contacts.reed`` ->
+    ``crm.objects.contacts.read``), or None.
+
+    Names are also compared with ``objects.`` left out, because that segment is the one people
+    drop (the pre-2020 names were ``contacts``, ``crm.contacts...``); on a tie that wins.
+    """
+    best: tuple[float, int, str] | None = None
+    for known in catalogue():
+        forms = [(known, 0)]
+        if known.startswith("crm.objects."):
+            forms.append(("crm." + known.removeprefix("crm.objects."), 1))
+        for form, preferred in forms:
+            score = difflib.SequenceMatcher(None, scope, form).ratio()
+            if score >= 0.75 and (best is None or (score, preferred) > best[:2]):
+                best = (score, preferred, known)
+    return best[2] if best else None
+
+
+def check_app_scopes(
+    required: tuple[str, ...], optional: tuple[str, ...], *, allow_custom: bool = False
+) -> None:
+    """The scopes an app is registered with: each known to HubSpot (unless ``allow_custom``),
+    and none both required and optional (HubSpot's app settings offer each scope once, as
+    one type: https://developers.hubspot.com/docs/apps/developer-platform/build-apps/authentication/scopes)."""
+    both = [s for s in required if s in optional]
+    if both:
+        raise ScopeError("a scope cannot be both required and optional: " + " ".join(both))
+    if allow_custom:
+        return
+    for scope in (*required, *optional):
+        if scope not in catalogue():
+            guess = closest_known(scope)
+            hint = f"did you mean {guess}? " if guess else ""
+            raise ScopeError(
+                f"{scope} is not a HubSpot scope; {hint}(--custom-scopes allows names that are not)"
+            )
 
 
 def validate_list(scopes: Iterable[str]) -> tuple[str, ...]:

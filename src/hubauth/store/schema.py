@@ -43,6 +43,10 @@ apps = Table(
     Column("refresh_policy", String(16), nullable=False, default="static"),
     Column("created_ms", BigInteger, nullable=False),
     Column("key_id", String(16), nullable=True),
+    # apps rotate-secret --grace: the old secret keeps working until previous_secret_until_ms
+    Column("previous_secret_hash", LargeBinary(32), nullable=True),
+    Column("previous_secret_until_ms", BigInteger, nullable=True),
+    Column("previous_key_id", String(16), nullable=True),
 )
 
 hubs = Table(
@@ -143,6 +147,39 @@ access_tokens = Table(
     Index("ix_access_tokens_family_id", "family_id"),
     Index("ix_access_tokens_expires_ms", "expires_ms"),
     Index("ix_access_tokens_app_hub", "app_id", "hub_id"),
+)
+
+#: The install pages' browser sessions (web/session.py). The cookie carries a random id; only
+#: its HMAC digest is stored. ``idle_expires_ms`` moves forward on use, ``expires_ms`` never.
+browser_sessions = Table(
+    "browser_sessions",
+    metadata,
+    Column("session_id", BigId, primary_key=True, autoincrement=True),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("user_id", Integer, nullable=True),
+    Column("signed_in_ms", BigInteger, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("idle_expires_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Index("ix_browser_sessions_idle_expires_ms", "idle_expires_ms"),
+    Index("ix_browser_sessions_expires_ms", "expires_ms"),
+)
+
+#: Authorization requests waiting for the user, one row per flow; deleting the row is what
+#: consumes a flow (approve or deny), so a replayed decision finds nothing.
+install_flows = Table(
+    "install_flows",
+    metadata,
+    Column("flow_id", String(32), primary_key=True),
+    Column("session_id", BigId, nullable=False),
+    Column("params", Text, nullable=False),
+    Column("pinned_hub_id", Integer, nullable=True),
+    Column("chosen_hub_id", Integer, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Index("ix_install_flows_session_id", "session_id"),
+    Index("ix_install_flows_expires_ms", "expires_ms"),
 )
 
 schema_compat = Table(

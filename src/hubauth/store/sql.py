@@ -26,8 +26,10 @@ from hubauth.core.models import (
     AccessTokenRecord,
     App,
     AuthCode,
+    BrowserSession,
     Hub,
     Install,
+    InstallFlow,
     NewAccessToken,
     NewRefreshToken,
     RefreshPolicy,
@@ -42,8 +44,10 @@ from hubauth.store.schema import (
     access_tokens,
     apps,
     auth_codes,
+    browser_sessions,
     hub_members,
     hubs,
+    install_flows,
     installs,
     refresh_tokens,
     users,
@@ -130,6 +134,11 @@ def _app(row: Mapping[str, Any]) -> App:
         is_private_distribution=bool(row["is_private_distribution"]),
         refresh_policy=RefreshPolicy(row["refresh_policy"]),
         client_secret_key_id=row["key_id"],
+        previous_secret_hash=(
+            bytes(row["previous_secret_hash"]) if row["previous_secret_hash"] else None
+        ),
+        previous_secret_until_ms=row["previous_secret_until_ms"],
+        previous_secret_key_id=row["previous_key_id"],
     )
 
 
@@ -439,14 +448,37 @@ class SqlStore:
         secret_hash: bytes,
         key_id: str | None = None,
         *,
-        replacing: bytes | None = None,
+        previous_hash: bytes | None = None,
+        previous_key_id: str | None = None,
+        previous_until_ms: int | None = None,
     ) -> bool:
-        stmt = update(apps).where(apps.c.app_id == app_id)
-        if replacing is not None:  # a re-hash: only if no new secret was set meanwhile
-            stmt = stmt.where(apps.c.client_secret_hash == replacing)
         async with self.engine.begin() as conn:
-            result = await conn.execute(stmt.values(client_secret_hash=secret_hash, key_id=key_id))
-        return result.rowcount == 1
+            result = await conn.execute(
+                update(apps)
+                .where(apps.c.app_id == app_id)
+                .values(
+                    client_secret_hash=secret_hash,
+                    key_id=key_id,
+                    previous_secret_hash=previous_hash,
+                    previous_key_id=previous_key_id,
+                    previous_secret_until_ms=previous_until_ms,
+                )
+            )
+        return bool(result.rowcount)
+
+    @_unavailable_on_db_loss
+    async def rehash_client_secret(
+        self, app_id: int, old_hash: bytes, new_hash: bytes, key_id: str | None
+    ) -> bool:
+        """Store the current secret's digest under a newer key (key rotation); a no-op if the
+        secret was replaced meanwhile. The previous secret of a grace period is left as is."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(apps)
+                .where(apps.c.app_id == app_id, apps.c.client_secret_hash == old_hash)
+                .values(client_secret_hash=new_hash, key_id=key_id)
+            )
+        return bool(result.rowcount)
 
     @_unavailable_on_db_loss
     async def set_refresh_policy(self, app_id: int, policy: RefreshPolicy) -> bool:
@@ -803,6 +835,15 @@ class SqlStore:
             (access_tokens, access_tokens.c.access_id, access_tokens.c.expires_ms < now_ms),
             (auth_codes, auth_codes.c.code_hash, auth_codes.c.expires_ms < now_ms),
             (
+                browser_sessions,
+                browser_sessions.c.session_id,
+                or_(
+                    browser_sessions.c.idle_expires_ms < now_ms,
+                    browser_sessions.c.expires_ms < now_ms,
+                ),
+            ),
+            (install_flows, install_flows.c.flow_id, install_flows.c.expires_ms < now_ms),
+            (
                 refresh_tokens,
                 refresh_tokens.c.refresh_id,
                 or_(
@@ -828,6 +869,168 @@ class SqlStore:
                     break
                 await asyncio.sleep(0)  # let serving requests in between batches
         return removed
+
+    # --- install-page sessions -------------------------------------------------------------
+
+    @_unavailable_on_db_loss
+    async def create_browser_session(
+        self, token_hash: bytes, csrf_token: str, now_ms: int, idle_expires_ms: int, expires_ms: int
+    ) -> int:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                insert(browser_sessions).values(
+                    token_hash=token_hash,
+                    csrf_token=csrf_token,
+                    created_ms=now_ms,
+                    idle_expires_ms=idle_expires_ms,
+                    expires_ms=expires_ms,
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    @_unavailable_on_db_loss
+    async def find_browser_session(self, token_hash: Hashes, now_ms: int) -> BrowserSession | None:
+        t = browser_sessions.c
+        row = await self._one(
+            select(browser_sessions).where(
+                t.token_hash.in_(_hashes(token_hash)),
+                t.idle_expires_ms > now_ms,
+                t.expires_ms > now_ms,
+            )
+        )
+        if row is None:
+            return None
+        return BrowserSession(
+            session_id=row.session_id,
+            csrf_token=row.csrf_token,
+            user_id=row.user_id,
+            signed_in_ms=row.signed_in_ms,
+            created_ms=row.created_ms,
+            idle_expires_ms=row.idle_expires_ms,
+            expires_ms=row.expires_ms,
+        )
+
+    @_unavailable_on_db_loss
+    async def touch_browser_session(self, session_id: int, idle_expires_ms: int) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(browser_sessions)
+                .where(browser_sessions.c.session_id == session_id)
+                .values(idle_expires_ms=idle_expires_ms)
+            )
+
+    @_unavailable_on_db_loss
+    async def sign_in_browser_session(
+        self,
+        session_id: int,
+        new_token_hash: bytes,
+        csrf_token: str,
+        user_id: int,
+        now_ms: int,
+        idle_expires_ms: int,
+    ) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(browser_sessions)
+                .where(browser_sessions.c.session_id == session_id)
+                .values(
+                    token_hash=new_token_hash,
+                    csrf_token=csrf_token,
+                    user_id=user_id,
+                    signed_in_ms=now_ms,
+                    idle_expires_ms=idle_expires_ms,
+                )
+            )
+        return result.rowcount == 1
+
+    @_unavailable_on_db_loss
+    async def delete_browser_session(self, session_id: int, *, keep_flows_for: int | None) -> None:
+        flows = install_flows.c
+        async with self.engine.begin() as conn:
+            if keep_flows_for is None:
+                await conn.execute(delete(install_flows).where(flows.session_id == session_id))
+            else:
+                await conn.execute(
+                    update(install_flows)
+                    .where(flows.session_id == session_id)
+                    .values(session_id=keep_flows_for)
+                )
+            await conn.execute(
+                delete(browser_sessions).where(browser_sessions.c.session_id == session_id)
+            )
+
+    @_unavailable_on_db_loss
+    async def add_install_flow(self, flow: InstallFlow, max_per_session: int) -> None:
+        flows = install_flows.c
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(install_flows).values(
+                    flow_id=flow.flow_id,
+                    session_id=flow.session_id,
+                    params=orjson.dumps(flow.params).decode(),
+                    pinned_hub_id=flow.pinned_hub_id,
+                    chosen_hub_id=flow.chosen_hub_id,
+                    created_ms=flow.created_ms,
+                    expires_ms=flow.expires_ms,
+                )
+            )
+            kept = (
+                select(flows.flow_id)
+                .where(flows.session_id == flow.session_id)
+                .order_by(flows.created_ms.desc(), flows.flow_id)
+                .limit(max_per_session)
+                .scalar_subquery()
+            )
+            await conn.execute(
+                delete(install_flows).where(
+                    flows.session_id == flow.session_id, flows.flow_id.not_in(kept)
+                )
+            )
+
+    @_unavailable_on_db_loss
+    async def find_install_flow(
+        self, flow_id: str, session_id: int, now_ms: int
+    ) -> InstallFlow | None:
+        flows = install_flows.c
+        row = await self._one(
+            select(install_flows).where(
+                flows.flow_id == flow_id, flows.session_id == session_id, flows.expires_ms > now_ms
+            )
+        )
+        if row is None:
+            return None
+        return InstallFlow(
+            flow_id=row.flow_id,
+            session_id=row.session_id,
+            params={str(k): str(v) for k, v in orjson.loads(row.params).items()},
+            pinned_hub_id=row.pinned_hub_id,
+            chosen_hub_id=row.chosen_hub_id,
+            created_ms=row.created_ms,
+            expires_ms=row.expires_ms,
+        )
+
+    @_unavailable_on_db_loss
+    async def set_install_flow_hub(self, flow_id: str, session_id: int, hub_id: int | None) -> None:
+        flows = install_flows.c
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(install_flows)
+                .where(flows.flow_id == flow_id, flows.session_id == session_id)
+                .values(chosen_hub_id=hub_id)
+            )
+
+    @_unavailable_on_db_loss
+    async def consume_install_flow(self, flow_id: str, session_id: int, now_ms: int) -> bool:
+        flows = install_flows.c
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(install_flows).where(
+                    flows.flow_id == flow_id,
+                    flows.session_id == session_id,
+                    flows.expires_ms > now_ms,
+                )
+            )
+        return result.rowcount == 1
 
     @_unavailable_on_db_loss
     async def count_by_key(self, now_ms: int) -> dict[str, dict[str | None, int]]:

@@ -26,6 +26,12 @@ def to_async_url(raw: str) -> URL:
         ) from None
     backend = url.get_backend_name()
     if backend == "sqlite":
+        if not url.database and url.host:
+            # sqlite://hubauth.db parses as host "hubauth.db" and no path: the classic slip.
+            raise BadDatabaseURL(
+                f"{text} has two slashes; a SQLite file needs three: sqlite:///{url.host} "
+                f"(relative) or sqlite:////abs/path/{url.host}"
+            )
         if not url.database or url.database == ":memory:":
             raise BadDatabaseURL("an in-memory SQLite database cannot be shared; give a file path")
         return url.set(drivername="sqlite+aiosqlite")

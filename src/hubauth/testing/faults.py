@@ -18,21 +18,17 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import parse_qs
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hubauth.core import errors
 from hubauth.core.errors import ApiError, TokenError
 from hubauth.web.errors import api_error_response, token_error_response
+from hubauth.web.token_request import TokenRequest, parse
 
 #: Every token endpoint hubauth serves or may serve: v1, v3 and the dated twins (spec §1.1).
 TOKEN_PATH = re.compile(r"/oauth/(?:v1|v3|\d{4}-\d{2})/token")
-
-#: The largest body the middleware buffers to read ``grant_type``; bigger ones pass untouched
-#: (the app itself refuses them with 413).
-MAX_INSPECTED_BODY = 64 * 1024
 
 
 def _invalid_request_bad_refresh_token() -> TokenError:
@@ -193,7 +189,10 @@ class FaultMiddleware:
             return
         grant_type = None
         if scope["method"] == "POST" and TOKEN_PATH.fullmatch(scope["path"]):
-            grant_type, receive = await _peek_grant_type(receive)
+            # the app's own parse, cached for the handler: the body is read once, by it
+            parsed = await parse(scope, receive)
+            if isinstance(parsed, TokenRequest):
+                grant_type = parsed.params.get("grant_type")
         self.traffic._note(grant_type)
 
         if self.faults.latency:
@@ -213,28 +212,3 @@ class FaultMiddleware:
                 await token_error_response(request, token_error)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-async def _peek_grant_type(receive: Receive) -> tuple[str | None, Receive]:
-    """Read the form body to learn ``grant_type``, and a ``receive`` that replays it."""
-    buffered: list[Message] = []
-    size = 0
-    more = True
-    while more and size <= MAX_INSPECTED_BODY:
-        message = await receive()
-        buffered.append(message)
-        if message["type"] != "http.request":
-            break
-        size += len(message.get("body", b""))
-        more = message.get("more_body", False)
-
-    async def replay() -> Message:
-        if buffered:
-            return buffered.pop(0)
-        return await receive()
-
-    if more or size > MAX_INSPECTED_BODY:
-        return None, replay
-    body = b"".join(m.get("body", b"") for m in buffered if m["type"] == "http.request")
-    values = parse_qs(body.decode("latin-1"), keep_blank_values=True).get("grant_type", [])
-    return (values[0] if len(values) == 1 else None), replay

@@ -33,6 +33,7 @@ from hubauth.web.metrics import Metrics, counting_store_unavailable
 from hubauth.web.middleware import RequestIdMiddleware
 from hubauth.web.ratelimit import RateLimitMiddleware, build_limiter
 from hubauth.web.responses import ContractCheck
+from hubauth.web.sunset import V1SunsetMiddleware
 
 _log = logging.getLogger("hubauth")
 
@@ -110,7 +111,12 @@ def create_app(
     }
     limiter = build_limiter(settings, clock or SystemClock())
     # Outermost first: every response (429s included) gets a request id and an access-log line.
-    middleware = [Middleware(RequestIdMiddleware), Middleware(AccessMiddleware)]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(AccessMiddleware),
+        # Outside the rate limiter: a 429 from v1 carries the sunset headers too.
+        Middleware(V1SunsetMiddleware, mode=settings.v1_sunset),
+    ]
     if settings.rate_limit_enabled:
         middleware.append(Middleware(RateLimitMiddleware, limiter=limiter, settings=settings))
     middleware.extend(extra_middleware)

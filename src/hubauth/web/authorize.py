@@ -4,7 +4,8 @@ RFC 6749 §4.1.1-§4.1.2.1, with HubSpot's parameters (``scope`` = every require
 ``optional_scope`` = scopes granted only when the user ticks them, ``state`` echoed untouched)
 and RFC 7636 PKCE (S256 only).
 
-Steps, each a page rendered by :func:`_next_step` from the session alone::
+Steps, each a page rendered by :func:`_next_step` from the stored session and flow
+(:mod:`hubauth.web.session`)::
 
     GET /oauth/authorize?...      validate, remember the request in the session (a "flow")
         sign-in page              POST /oauth/authorize/sign-in    -> 303 continue
@@ -42,7 +43,7 @@ from hubauth.web import pages
 from hubauth.web.errors import request_id
 from hubauth.web.forms import FORM_TYPE, MAX_PARAMETERS, query_params, read_body
 from hubauth.web.routing import ApiRoute
-from hubauth.web.session import Pending, Session, SessionCodec, SessionTooLarge
+from hubauth.web.session import Pending, Session, SessionStore, SessionTooLarge
 
 _log = logging.getLogger("hubauth.web")
 
@@ -69,7 +70,7 @@ _STYLESHEET = (pages.STATIC / "authorize.css").read_bytes()
 
 @dataclass
 class _PageState:
-    codec: SessionCodec
+    sessions: SessionStore
     guard: SignInGuard
 
 
@@ -78,7 +79,13 @@ def _page_state(request: Request) -> _PageState:
     state = request.app.state
     found = getattr(state, "authorize_pages", None)
     if found is None:
-        found = _PageState(SessionCodec(state.settings.keyring()), _sign_in_guard(state))
+        settings = state.settings
+        sessions = SessionStore(
+            settings.keyring(),
+            idle_s=settings.session_idle_timeout,
+            absolute_s=settings.session_absolute_timeout,
+        )
+        found = _PageState(sessions, _sign_in_guard(state))
         state.authorize_pages = found
     return found
 
@@ -106,12 +113,17 @@ class _Stop(Exception):
         self.save_session = save_session
 
 
-def _session(request: Request) -> Session:
+async def _session(request: Request) -> Session:
     cached = request.scope.setdefault("state", {}).get("authorize_session")
     if cached is None:
-        cached = _page_state(request).codec.load(request)
+        ctx = _ctx(request)
+        cached = await _sessions(request).load(ctx.store, request, ctx.now_ms())
         request.scope["state"]["authorize_session"] = cached
     return cached
+
+
+def _sessions(request: Request) -> SessionStore:
+    return _page_state(request).sessions
 
 
 def _secure(request: Request) -> bool:
@@ -145,9 +157,7 @@ def _page(handler: Handler) -> Handler:
             save = False
         session = request.scope.get("state", {}).get("authorize_session")
         if save and session is not None:
-            _page_state(request).codec.save(
-                response, session, _ctx(request).now_ms(), secure=_secure(request)
-            )
+            SessionStore.save(response, session, secure=_secure(request))
         return response
 
     endpoint.__name__ = handler.__name__
@@ -229,7 +239,7 @@ async def _read_form(request: Request) -> tuple[dict[str, str], list[str]]:
 async def _checked_post(request: Request) -> tuple[dict[str, str], list[str], str, Pending]:
     """Read a form post, check its CSRF token against the session, find its flow."""
     form, optional = await _read_form(request)
-    session = _session(request)
+    session = await _session(request)
     if not session.csrf_ok(form.get("csrf_token")):
         _ctx(request).audit("csrf_rejected", path=request.url.path)
         raise _Stop(
@@ -243,7 +253,9 @@ async def _checked_post(request: Request) -> tuple[dict[str, str], list[str], st
             save_session=False,
         )
     flow = form.get("flow", "")
-    pending = session.find_pending(flow, _ctx(request).now_ms())
+    pending = await _sessions(request).find_flow(
+        _ctx(request).store, session, flow, _ctx(request).now_ms()
+    )
     if pending is None:
         raise _expired(request)
     return form, optional, flow, pending
@@ -360,7 +372,7 @@ def _resolve_hub(pending: Pending, hubs: list[Hub]) -> Hub | None:
 
 
 async def _signed_in(request: Request, session: Session) -> User | None:
-    user_id = session.signed_in_user(_ctx(request).now_ms())
+    user_id = session.signed_in_user()
     if user_id is None:
         return None
     return await _ctx(request).store.find_user(user_id)
@@ -370,7 +382,7 @@ async def _next_step(
     request: Request, flow: str, pending: Pending, auth: AuthorizeRequest
 ) -> Response:
     """Render the page for where the flow stands: sign in, choose an account, or consent."""
-    session = _session(request)
+    session = await _session(request)
     user = await _signed_in(request, session)
     if user is None:
         return _sign_in_page(session, flow, auth)
@@ -448,12 +460,10 @@ async def authorize(request: Request) -> Response:
                 after_post=False,
             )
         )
-    session = _session(request)
-    flow = session.add_pending(pending)
+    session = await _session(request)
     try:
-        _page_state(request).codec.encode(session, now)
+        flow = await _sessions(request).add_flow(ctx.store, session, pending)
     except SessionTooLarge:
-        session.drop_pending(flow)
         raise _Stop(
             _back_to_app(
                 auth.redirect_uri,
@@ -471,7 +481,10 @@ async def authorize(request: Request) -> Response:
 async def continue_flow(request: Request) -> Response:
     """``GET /oauth/authorize/continue?flow=ID``: the current page of a flow (after a post)."""
     flow = request.query_params.get("flow", "")
-    pending = _session(request).find_pending(flow, _ctx(request).now_ms())
+    ctx = _ctx(request)
+    pending = await _sessions(request).find_flow(
+        ctx.store, await _session(request), flow, ctx.now_ms()
+    )
     if pending is None:
         raise _expired(request)
     auth = await _validated(request, pending, after_post=False)
@@ -482,7 +495,7 @@ async def sign_in_post(request: Request) -> Response:
     """``POST /oauth/authorize/sign-in``: e-mail and password (argon2id, attempt-limited)."""
     form, _, flow, pending = await _checked_post(request)
     auth = await _validated(request, pending, after_post=True)
-    session = _session(request)
+    session = await _session(request)
     ctx = _ctx(request)
     client = request.client.host if request.client else "unknown"
     email = form.get("email", "")
@@ -506,29 +519,30 @@ async def sign_in_post(request: Request) -> Response:
                 headers={"Retry-After": str(exc.retry_after_s)},
             )
         return _sign_in_page(session, flow, auth, error=exc.message, email=email, status_code=422)
-    session.sign_in(user.user_id, ctx.now_ms())
+    await _sessions(request).sign_in(ctx.store, session, user.user_id, ctx.now_ms())
     return pages.redirect(_continue_url(flow), 303)
 
 
 async def sign_out_post(request: Request) -> Response:
     """``POST /oauth/authorize/sign-out``: forget the user, keep the flow (sign in again)."""
     _, _, flow, _ = await _checked_post(request)
-    _session(request).sign_out()
+    ctx = _ctx(request)
+    await _sessions(request).sign_out(ctx.store, await _session(request), ctx.now_ms())
     return pages.redirect(_continue_url(flow), 303)
 
 
 async def account_post(request: Request) -> Response:
     """``POST /oauth/authorize/account``: choose the account (hub) to install into; an empty
     ``hub_id`` goes back to the chooser."""
-    form, _, flow, pending = await _checked_post(request)
-    session = _session(request)
+    form, _, flow, _ = await _checked_post(request)
+    session = await _session(request)
     user = await _signed_in(request, session)
     if user is None:
         return pages.redirect(_continue_url(flow), 303)
     raw = form.get("hub_id", "")
+    store = _ctx(request).store
     if not raw:
-        pending.chosen_hub_id = None
-        session.changed = True
+        await _sessions(request).choose_hub(store, session, flow, None)
         return pages.redirect(_continue_url(flow), 303)
     hubs = await _ctx(request).store.list_user_hubs(user.user_id)
     chosen = next((h for h in hubs if str(h.hub_id) == raw), None)
@@ -541,8 +555,7 @@ async def account_post(request: Request) -> Response:
                 heading="Account not available",
             )
         )
-    pending.chosen_hub_id = chosen.hub_id
-    session.changed = True
+    await _sessions(request).choose_hub(store, session, flow, chosen.hub_id)
     return pages.redirect(_continue_url(flow), 303)
 
 
@@ -552,10 +565,12 @@ async def decision_post(request: Request) -> Response:
     app's redirect URI, ``state`` echoed."""
     form, optional, flow, pending = await _checked_post(request)
     auth = await _validated(request, pending, after_post=True)
-    session = _session(request)
+    session = await _session(request)
+    ctx = _ctx(request)
     decision = form.get("decision")
     if decision == "deny":
-        session.drop_pending(flow)
+        if not await _sessions(request).consume_flow(ctx.store, session, flow, ctx.now_ms()):
+            raise _expired(request)
         _ctx(request).audit("install_denied", app_id=auth.app.app_id)
         return _back_to_app(
             auth.redirect_uri,
@@ -577,8 +592,11 @@ async def decision_post(request: Request) -> Response:
         # rather than install somewhere the user did not see.
         return pages.redirect(_continue_url(flow), 303)
     accepted = [s for s in optional if s in auth.scope_request.optional]
-    code = await authorization.approve(_ctx(request), auth, hub, user, accepted)
-    session.drop_pending(flow)
+    # Consume first, in one conditional DELETE: of any number of replayed or concurrent
+    # decisions for this flow exactly one gets past here, so at most one code is minted.
+    if not await _sessions(request).consume_flow(ctx.store, session, flow, ctx.now_ms()):
+        raise _expired(request)
+    code = await authorization.approve(ctx, auth, hub, user, accepted)
     return _back_to_app(auth.redirect_uri, {"code": code, "state": auth.state}, after_post=True)
 
 

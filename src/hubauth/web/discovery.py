@@ -21,12 +21,11 @@ from hubauth.core.token_endpoint import GRANT_TYPES
 from hubauth.web import oauth_v3
 from hubauth.web.responses import JSONResponse
 from hubauth.web.routing import ApiRoute
+from hubauth.web.token_request import ENDPOINTS
 
 WELL_KNOWN_PATH = "/.well-known/oauth-authorization-server"
 #: The consent flow (spec §2.1); served by ``web/authorize.py``.
 AUTHORIZE_PATH = "/oauth/authorize"
-#: Only ``client_secret_post`` is implemented (RFC 6749 §2.3.1 body parameters), as at HubSpot.
-CLIENT_AUTH_METHODS = ("client_secret_post",)
 #: Metadata changes only with a deployment; let clients cache it for an hour.
 CACHE_CONTROL = "public, max-age=3600"
 
@@ -41,20 +40,28 @@ def metadata_document(issuer: str) -> dict[str, Any]:
     which would claim no scope is supported.
     """
     version = oauth_v3.VERSIONS[0]
+    token = oauth_v3.TOKEN_PATH.format(version=version)
+    introspect = oauth_v3.INTROSPECT_PATH.format(version=version)
+    revoke = oauth_v3.REVOKE_PATH.format(version=version)
     return {
         "issuer": issuer,
         "authorization_endpoint": issuer + AUTHORIZE_PATH,
-        "token_endpoint": issuer + oauth_v3.TOKEN_PATH.format(version=version),
-        "introspection_endpoint": issuer + oauth_v3.INTROSPECT_PATH.format(version=version),
-        "revocation_endpoint": issuer + oauth_v3.REVOKE_PATH.format(version=version),
+        "token_endpoint": issuer + token,
+        "introspection_endpoint": issuer + introspect,
+        "revocation_endpoint": issuer + revoke,
         "grant_types_supported": list(GRANT_TYPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
-        "introspection_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
-        "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        # what each endpoint's parse accepts (web/token_request.py), hence the truth
+        "token_endpoint_auth_methods_supported": _methods(token),
+        "introspection_endpoint_auth_methods_supported": _methods(introspect),
+        "revocation_endpoint_auth_methods_supported": _methods(revoke),
         "code_challenge_methods_supported": list(pkce.SUPPORTED_METHODS),
     }
+
+
+def _methods(path: str) -> list[str]:
+    return [str(method) for method in ENDPOINTS[path].auth_methods]
 
 
 async def authorization_server_metadata(request: Request) -> Response:

@@ -12,15 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hubauth.core import metadata, revocation
-from hubauth.core.errors import ApiError, TokenNotFound, invalid_request
+from hubauth.core.errors import ApiError, TokenError, TokenNotFound
 from hubauth.core.token_endpoint import response_body, token_request
-from hubauth.web.client_auth import with_basic_credentials
-from hubauth.web.forms import check_contract, query_params, read_form
 from hubauth.web.responses import NO_STORE, json_response
 from hubauth.web.routing import ApiRoute
+from hubauth.web.token_request import V1_QUERY_PARAMS, V1_TOKEN_PATH, parsed_request
 
-#: HubSpot's v1 spec allows these two in the query string (spec §1.2); nothing else.
-V1_QUERY_PARAMS = frozenset({"client_secret", "refresh_token"})
+__all__ = ["V1_QUERY_PARAMS", "routes"]
 
 ACCESS_TOKEN_NOT_FOUND = ApiError(
     "INVALID_AUTHENTICATION", "The access token is invalid, expired or revoked", 401
@@ -31,19 +29,13 @@ REFRESH_TOKEN_NOT_FOUND = ApiError(
 
 
 async def token(request: Request) -> Response:
-    state = request.app.state
-    params = await read_form(request, state.settings.max_body_bytes)
-    query = query_params(request)
-    if query:
-        if not state.settings.allow_query_credentials_v1 and query.keys() & V1_QUERY_PARAMS:
-            raise invalid_request("credentials must be sent in the form body, not the URL")
-        for name in V1_QUERY_PARAMS & query.keys():
-            if name in params and params[name] != query[name]:
-                raise invalid_request(f"parameter {name!r} is repeated")
-            params.setdefault(name, query[name])
-    params = with_basic_credentials(request, params)
-    issued = await token_request(state.ctx, check_contract(params, "token-request"))
-    return json_response(state, "token-response", response_body(issued))
+    """Parsed by :mod:`hubauth.web.token_request` (form body, query credentials, Basic)."""
+    parsed = await parsed_request(request)
+    try:
+        issued = await token_request(request.app.state.ctx, parsed.params)
+    except TokenError as exc:
+        raise parsed.refusal(exc) from None
+    return json_response(request.app.state, "token-response", response_body(issued))
 
 
 async def access_token_metadata(request: Request) -> Response:
@@ -74,21 +66,25 @@ async def delete_refresh_token(request: Request) -> Response:
 
 TOKEN_ERRORS = {
     400: "token-error",
+    401: "token-error",
     413: "token-error",
     415: "token-error",
     429: "rate-limit",
     503: "error",
 }
 
+#: With HUBAUTH_V1_SUNSET=enforce, from 2027-02-16 on the server's clock (web/sunset.py).
+RETIRED = {410: "error"}
+
 routes = [
     ApiRoute(
-        "/oauth/v1/token",
+        V1_TOKEN_PATH,
         token,
         methods=["POST"],
         name="v1_token",
         summary="Exchange a code or refresh token for tokens (client_credentials too)",
         request_contract="token-request",
-        responses={200: "token-response", **TOKEN_ERRORS},
+        responses={200: "token-response", **TOKEN_ERRORS, **RETIRED},
         tags=["OAuth v1"],
     ),
     ApiRoute(
@@ -97,7 +93,13 @@ routes = [
         methods=["GET"],
         name="v1_access_token_metadata",
         summary="Metadata of an access token (remaining lifetime in expires_in)",
-        responses={200: "access-token-metadata", 401: "error", 429: "rate-limit", 503: "error"},
+        responses={
+            200: "access-token-metadata",
+            401: "error",
+            429: "rate-limit",
+            503: "error",
+            **RETIRED,
+        },
         tags=["OAuth v1"],
     ),
     ApiRoute(
@@ -106,7 +108,13 @@ routes = [
         methods=["GET"],
         name="v1_refresh_token_metadata",
         summary="Metadata of a refresh token",
-        responses={200: "refresh-token-metadata", 404: "error", 429: "rate-limit", 503: "error"},
+        responses={
+            200: "refresh-token-metadata",
+            404: "error",
+            429: "rate-limit",
+            503: "error",
+            **RETIRED,
+        },
         tags=["OAuth v1"],
     ),
     ApiRoute(
@@ -115,7 +123,7 @@ routes = [
         methods=["DELETE"],
         name="v1_delete_refresh_token",
         summary="Delete a refresh token (access tokens minted from it stay valid by default)",
-        responses={204: None, 404: "error", 429: "rate-limit", 503: "error"},
+        responses={204: None, 404: "error", 429: "rate-limit", 503: "error", **RETIRED},
         tags=["OAuth v1"],
     ),
 ]

@@ -7,70 +7,61 @@
 for ``{v}`` in :data:`VERSIONS`. HubSpot's specs alias the paths operation for operation
 (spec §5.1), so one handler serves every version; the routes are generated from the list.
 
-Unlike v1, every parameter belongs in the form body (spec §1.6, §5.2): a request whose URL has
+Unlike v1, every parameter belongs in the body (spec §1.6, §5.2): a request whose URL has
 a query string is refused before anything else is read, so a secret or token put in a URL (and
-thereby in proxy and server logs) is never also honoured.
+thereby in proxy and server logs) is never also honoured. Bodies may be forms or, as HubSpot's
+``hubspot-sdk`` sends them, JSON; clients authenticate in the body or with HTTP Basic. The one
+parse of these requests is :mod:`hubauth.web.token_request`.
 """
 
 from __future__ import annotations
-
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from hubauth.core import introspection, revocation
-from hubauth.core.errors import invalid_request
+from hubauth.core.errors import TokenError
 from hubauth.core.token_endpoint import response_body, token_request
-from hubauth.web.forms import check_contract, read_form
 from hubauth.web.oauth_v1 import TOKEN_ERRORS
 from hubauth.web.responses import NO_STORE, json_response
-from hubauth.web.routing import ApiRoute
-
-#: ``v3`` first: it is the version the discovery document advertises.
-VERSIONS: tuple[str, ...] = ("v3", "2026-03", "2026-09")
-
-TOKEN_PATH = "/oauth/{version}/token"
-INTROSPECT_PATH = "/oauth/{version}/token/introspect"
-REVOKE_PATH = "/oauth/{version}/token/revoke"
-
-#: Names worth telling an operator about when they show up in a URL (values never logged).
-_SENSITIVE = frozenset(
-    {"client_secret", "refresh_token", "access_token", "token", "code", "code_verifier"}
+from hubauth.web.routing import FORM_AND_JSON, ApiRoute
+from hubauth.web.token_request import (
+    INTROSPECT_PATH,
+    REVOKE_PATH,
+    TOKEN_PATH,
+    VERSIONS,
+    parsed_request,
 )
 
-
-async def _form(request: Request, contract: str) -> dict[str, str]:
-    """The form body, after refusing any query string, checked against ``contract``."""
-    state = request.app.state
-    raw_query = request.scope.get("query_string", b"")
-    if raw_query:
-        names = {name for name, _ in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)}
-        state.ctx.audit(
-            "query_parameters_refused", path=request.url.path, exposed=sorted(names & _SENSITIVE)
-        )
-        raise invalid_request("v3 parameters must be sent in the form body, not in the URL")
-    params = await read_form(request, state.settings.max_body_bytes)
-    return check_contract(params, contract)
+__all__ = ["INTROSPECT_PATH", "REVOKE_PATH", "TOKEN_PATH", "VERSIONS", "routes"]
 
 
 async def token(request: Request) -> Response:
-    params = await _form(request, "token-request")
-    issued = await token_request(request.app.state.ctx, params)
+    parsed = await parsed_request(request)
+    try:
+        issued = await token_request(request.app.state.ctx, parsed.params)
+    except TokenError as exc:
+        raise parsed.refusal(exc) from None
     return json_response(request.app.state, "token-response", response_body(issued))
 
 
 async def introspect(request: Request) -> Response:
-    params = await _form(request, "introspection-request")
-    body = await introspection.introspect(request.app.state.ctx, params)
+    parsed = await parsed_request(request)
+    try:
+        body = await introspection.introspect(request.app.state.ctx, parsed.params)
+    except TokenError as exc:
+        raise parsed.refusal(exc) from None
     return json_response(request.app.state, "introspection-response", body)
 
 
 async def revoke(request: Request) -> Response:
     """200 with an empty body (RFC 7009 §2.2: "all necessary information is conveyed in the
     response code"; HubSpot's spec declares no success body, spec §1.8)."""
-    params = await _form(request, "revocation-request")
-    await revocation.revoke_token(request.app.state.ctx, params)
+    parsed = await parsed_request(request)
+    try:
+        await revocation.revoke_token(request.app.state.ctx, parsed.params)
+    except TokenError as exc:
+        raise parsed.refusal(exc) from None
     return Response(status_code=200, headers=NO_STORE)
 
 
@@ -83,8 +74,9 @@ def _routes(version: str) -> list[ApiRoute]:
             methods=["POST"],
             name=f"{version}_token",
             summary="Exchange a code or refresh token for tokens, or get an app token "
-            "(client_credentials); form body only",
+            "(client_credentials); form or JSON body",
             request_contract="token-request",
+            request_media_types=FORM_AND_JSON,
             responses={200: "token-response", **TOKEN_ERRORS},
             tags=tags,
         ),
@@ -96,6 +88,7 @@ def _routes(version: str) -> list[ApiRoute]:
             summary="Describe a token of the calling client (RFC 7662); "
             'anything else is {"active": false}',
             request_contract="introspection-request",
+            request_media_types=FORM_AND_JSON,
             responses={200: "introspection-response", **TOKEN_ERRORS},
             tags=tags,
         ),
@@ -107,6 +100,7 @@ def _routes(version: str) -> list[ApiRoute]:
             summary="Revoke a refresh or access token of the calling client (RFC 7009); "
             "200 whether or not it was live",
             request_contract="revocation-request",
+            request_media_types=FORM_AND_JSON,
             responses={200: None, **TOKEN_ERRORS},
             tags=tags,
         ),

@@ -37,7 +37,6 @@ OPENAPI_VERSION = "3.1.0"
 SCHEMAS_REF = "#/components/schemas/"
 REQUEST_ID_HEADER = "X-Request-Id"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_FORM = "application/x-www-form-urlencoded"
 _JSON = "application/json"
 
 DESCRIPTION = (
@@ -129,7 +128,10 @@ class _Builder:
                 if method in _BODY_METHODS:
                     op["requestBody"] = {
                         "required": True,
-                        "content": {_FORM: {"schema": self.ref(route.request_contract)}},
+                        "content": {
+                            media: {"schema": self.ref(route.request_contract)}
+                            for media in route.request_media_types
+                        },
                     }
                 else:
                     params += self._query_parameters(route.request_contract)

@@ -6,8 +6,10 @@ the metadata endpoints. Successful requests are never counted, so a healthy inte
 meets a limit however busy it is. The App Uninstalls API (``/appinstalls/``) takes access
 tokens too and is counted the same way.
 
-Who is charged: the source address, and the ``client_id`` when the request names one (form body
-or HTTP Basic). Once either has reached its limit in the rolling window, requests are answered
+Who is charged: the source address, and the ``client_id`` when a token-endpoint request names
+one (body or HTTP Basic), as the handler will read it: both use the one parse that
+:mod:`hubauth.web.token_request` caches on the scope. A request the parse refuses charges the
+address only. Once either has reached its limit in the rolling window, requests are answered
 ``429`` with ``Retry-After`` and HubSpot's rate-limit body (spec §4.3) before any work is done.
 
 The install pages (``/oauth/authorize`` and everything under it, ``/oauth/{hub_id}/authorize``)
@@ -28,8 +30,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,12 +37,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hubauth.config import Settings
 from hubauth.core.audit import log_audit
 from hubauth.core.clock import Clock
-from hubauth.core.errors import TokenError
 from hubauth.ratelimit import Limit, RateLimiter, Reservation, Verdict
 from hubauth.ratelimit.memory import MemoryLimiter
-from hubauth.web.client_auth import with_basic_credentials
 from hubauth.web.errors import request_id
 from hubauth.web.responses import json_response
+from hubauth.web.token_request import parse
 
 _log = logging.getLogger("hubauth.web")
 
@@ -53,7 +52,6 @@ CLIENT_GROUP = "oauth:failures:client"
 ADDRESS_GROUP = "oauth:failures:address"
 INSTALL_GROUP = "install:failures:address"
 _INSTALL_PAGE = re.compile(r"/oauth/(?:[0-9]+/)?authorize(?:/|$)")
-_MAX_CLIENT_ID = 256
 
 
 def build_limiter(settings: Settings, clock: Clock) -> RateLimiter:
@@ -68,7 +66,6 @@ class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, *, limiter: RateLimiter, settings: Settings) -> None:
         self.app = app
         self.limiter = limiter
-        self.max_body = settings.max_body_bytes
         window = settings.rate_limit_window
         self.client_limit = Limit(CLIENT_GROUP, settings.rate_limit_client_failures, window)
         self.address_limit = Limit(ADDRESS_GROUP, settings.rate_limit_address_failures, window)
@@ -79,7 +76,8 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         address = (scope.get("client") or ("unknown", 0))[0]
-        receive, client_id = await self._peek_client_id(scope, receive)
+        parsed = await parse(scope, receive)
+        client_id = parsed.client_id if parsed is not None else None
         install_page = _INSTALL_PAGE.match(scope["path"]) is not None
         charged: list[tuple[str, Limit]] = [
             (address, self.install_limit if install_page else self.address_limit)
@@ -132,40 +130,6 @@ class RateLimitMiddleware:
         for reservation in reserved:
             await self.limiter.refund(reservation)
 
-    async def _peek_client_id(self, scope: Scope, receive: Receive) -> tuple[Receive, str | None]:
-        """The client_id the request names, reading (and replaying) at most a form body's
-        worth of bytes; oversized or non-form bodies are left for the route to refuse."""
-        authorization = content_type = b""
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value
-            elif name == b"content-type":
-                content_type = value
-        if authorization[:6].lower() == b"basic ":
-            try:
-                creds = with_basic_credentials(Request(scope), {})
-                return receive, creds["client_id"][:_MAX_CLIENT_ID] or None
-            except TokenError:  # malformed: the route answers 400; charge the address only
-                return receive, None
-        media_type = content_type.split(b";", 1)[0].strip().lower()
-        if scope["method"] != "POST" or media_type != b"application/x-www-form-urlencoded":
-            return receive, None
-        buffered: list[Message] = []
-        size = 0
-        more = True
-        while more and size <= self.max_body:
-            message = await receive()
-            buffered.append(message)
-            if message["type"] != "http.request":
-                break
-            size += len(message.get("body", b""))
-            more = message.get("more_body", False)
-        client_id = None
-        if not more and size <= self.max_body:
-            body = b"".join(m.get("body", b"") for m in buffered if m["type"] == "http.request")
-            client_id = _form_client_id(body)
-        return _replay(buffered, receive), client_id
-
     async def _too_many(self, scope: Scope, receive: Receive, send: Send, verdict: Verdict) -> None:
         request = Request(scope, receive)
         policy = verdict.limit.policy_name
@@ -182,23 +146,3 @@ class RateLimitMiddleware:
             state, "rate-limit", body, 429, {"Retry-After": str(verdict.retry_after_s)}
         )
         await response(scope, receive, send)
-
-
-def _form_client_id(body: bytes) -> str | None:
-    try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=64)
-    except (UnicodeDecodeError, ValueError):
-        return None
-    values = [v for k, v in pairs if k == "client_id"]
-    return values[0][:_MAX_CLIENT_ID] if len(values) == 1 and values[0] else None
-
-
-def _replay(buffered: list[Message], receive: Receive) -> Callable[[], Awaitable[Message]]:
-    pending = list(buffered)
-
-    async def replay() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replay

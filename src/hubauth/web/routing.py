@@ -9,12 +9,18 @@ from typing import Any
 
 from starlette.routing import Route
 
+#: Request media types: HTML form posts and most OAuth endpoints take forms only.
+FORM_ONLY: tuple[str, ...] = ("application/x-www-form-urlencoded",)
+#: The v3 and dated token endpoints also take JSON, as HubSpot's ``hubspot-sdk`` sends it.
+FORM_AND_JSON: tuple[str, ...] = (*FORM_ONLY, "application/json")
+
 
 class ApiRoute(Route):
     """A Starlette route plus its documentation and contracts.
 
     ``responses`` maps HTTP status to a contract name (``None`` for an empty body);
-    ``request_contract`` names the contract of a form body, if any.
+    ``request_contract`` names the contract of a request body, if any, sent as one of
+    ``request_media_types``.
     """
 
     def __init__(
@@ -27,12 +33,14 @@ class ApiRoute(Route):
         summary: str,
         responses: Mapping[int, str | None],
         request_contract: str | None = None,
+        request_media_types: Sequence[str] = FORM_ONLY,
         tags: Sequence[str] = (),
     ) -> None:
         super().__init__(path, endpoint, methods=list(methods), name=name)
         self.summary = summary
         self.responses = dict(responses)
         self.request_contract = request_contract
+        self.request_media_types = tuple(request_media_types)
         self.tags = tuple(tags)
 
 

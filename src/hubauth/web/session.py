@@ -1,20 +1,24 @@
-"""The install pages' browser session: one signed cookie, nothing stored server-side.
+"""The install pages' browser session: a random id in the cookie, everything else in the
+database (OWASP Session Management Cheat Sheet).
 
-The cookie holds the signed-in user, a CSRF token and the pending authorization requests
-(the parameters an app sent to ``/oauth/authorize``), so later steps refer to a request by an
-opaque id instead of repeating its parameters in URLs.
+The cookie holds only the session id (256 random bits from :mod:`secrets`); the database keeps
+its HMAC digest under the keyring's session key (``browser_sessions.token_hash``), the
+signed-in user, the CSRF token and the timeouts, and one row per pending authorization
+request (``install_flows``: the parameters an app sent to ``/oauth/authorize``, so later steps
+refer to a request by an opaque flow id).
+Because the server holds the state, the server can end it:
 
-* Integrity: HMAC-SHA256 via ``itsdangerous`` under the keyring's session key (HKDF of the
-  server key with a label of its own, ``hubauth.core.keys``), so a session signature can never
-  be confused with a token hash. The newest key signs; every listed key (and, while legacy
-  digests are accepted, the pre-keyring session key) still verifies, so a key rotation signs
-  nobody out.
-* Expiry is checked against timestamps inside the payload read with the one clock, not by the
-  cookie's own lifetime (a browser may keep a "session" cookie for days).
-* The cookie is ``HttpOnly``, ``SameSite=Lax`` and ``Secure`` whenever hubauth is reached
-  over HTTPS (RFC 6265bis §4.1.2); it has no ``Max-Age``, so it ends with the browser session.
-* The payload is signed, not encrypted: it holds no secret (the CSRF token only has to be
-  unguessable to other sites, which cannot read the cookie).
+* the id is rotated at sign-in (session fixation) and the old one stops working;
+* sign-out deletes the row: a cookie copied before sign-out is worth nothing afterwards (the
+  pending flows move to a fresh anonymous session, so the user can sign in again);
+* approving or denying *deletes* the flow in one conditional statement before a code is
+  minted, so a replayed or double-submitted decision finds nothing and mints nothing;
+* idle (``HUBAUTH_SESSION_IDLE_TIMEOUT``) and absolute (``HUBAUTH_SESSION_ABSOLUTE_TIMEOUT``)
+  timeouts, checked in the query with the one clock; expired rows are removed by
+  ``hubauth tokens purge-expired`` with the tokens.
+
+The cookie is ``HttpOnly``, ``SameSite=Lax`` and ``Secure`` whenever hubauth is reached over
+HTTPS (RFC 6265bis §4.1.2); it has no ``Max-Age``, so it ends with the browser session.
 """
 
 from __future__ import annotations
@@ -22,29 +26,44 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
-from itsdangerous import BadSignature, URLSafeSerializer
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from hubauth.core.keys import Keyring, Purpose
+from hubauth.core.models import BrowserSession, InstallFlow
+from hubauth.core.ports import Store
 
 COOKIE_NAME = "hubauth_session"
-#: Browsers keep at least 4096 bytes per cookie (RFC 6265 §6.1); leave room for attributes.
-MAX_COOKIE_BYTES = 3800
+#: ``secrets.token_urlsafe(32)`` is 43 characters; anything much longer is not ours.
+MAX_COOKIE_CHARS = 64
 #: Pending requests kept at once (one per open install tab); the oldest is dropped first.
 MAX_PENDING = 4
-#: How long a started install stays usable, and how long a sign-in lasts.
+#: How long a started install stays usable.
 PENDING_TTL_MS = 30 * 60 * 1000
-SIGNED_IN_TTL_MS = 8 * 60 * 60 * 1000
+#: Largest remembered authorization request (its parameters as JSON), as the cookie allowed.
+MAX_PARAMS_BYTES = 3800
+#: The idle deadline is written back at most this often (not on every page view).
+TOUCH_EVERY_MS = 60 * 1000
 
-_KEY_LABEL = b"hubauth/install-session-cookie/v1"
+_KEY_LABEL = b"hubauth/install-session-id/v1"
+
+
+def session_keys(keyring: Keyring) -> list[bytes]:
+    """Keys whose digests of a session id are accepted, the one new ids use first: the
+    keyring's session key (HKDF, ``hubauth.core.keys``) under each listed key, newest first,
+    then, while legacy digests are accepted, the pre-keyring derivation (an HMAC of a label
+    under the raw server key). With ``write_legacy`` the pre-keyring one comes first, so nodes
+    of a release without the keyring find the sessions this node creates."""
+    derived = [key for _, key in keyring.purpose_keys(Purpose.SESSION)]
+    legacy = [hmac.new(s, _KEY_LABEL, hashlib.sha256).digest() for s in keyring.legacy_secrets()]
+    return legacy + derived if keyring.write_legacy else derived + legacy
 
 
 class SessionTooLarge(ValueError):
-    """A single pending request does not fit in a cookie (an enormous ``state``)."""
+    """A single pending request is too large to keep (an enormous ``state``)."""
 
 
 @dataclass
@@ -57,144 +76,152 @@ class Pending:
     pinned_hub_id: int | None = None
     chosen_hub_id: int | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "p": self.params,
-            "t": self.created_ms,
-            "pin": self.pinned_hub_id,
-            "hub": self.chosen_hub_id,
-        }
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Pending:
-        return cls(
-            params={str(k): str(v) for k, v in raw["p"].items()},
-            created_ms=int(raw["t"]),
-            pinned_hub_id=raw.get("pin"),
-            chosen_hub_id=raw.get("hub"),
-        )
-
 
 @dataclass
 class Session:
+    """One request's view of its session. ``record`` is None until something needs storing
+    (a flow); ``new_id`` is the id to send in a Set-Cookie (new or rotated)."""
+
+    record: BrowserSession | None = None
     csrf_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    user_id: int | None = None
-    signed_in_ms: int | None = None
-    pending: dict[str, Pending] = field(default_factory=dict)
-    changed: bool = True
+    new_id: str | None = None
 
-    def signed_in_user(self, now_ms: int) -> int | None:
-        if self.user_id is None or self.signed_in_ms is None:
-            return None
-        if now_ms - self.signed_in_ms >= SIGNED_IN_TTL_MS:
-            return None
-        return self.user_id
-
-    def sign_in(self, user_id: int, now_ms: int) -> None:
-        """A new CSRF token on every change of identity (OWASP session-fixation advice)."""
-        self.user_id = user_id
-        self.signed_in_ms = now_ms
-        self.csrf_token = secrets.token_urlsafe(32)
-        self.changed = True
-
-    def sign_out(self) -> None:
-        self.user_id = None
-        self.signed_in_ms = None
-        self.csrf_token = secrets.token_urlsafe(32)
-        self.changed = True
-
-    def add_pending(self, pending: Pending) -> str:
-        request_id = secrets.token_urlsafe(12)
-        self.pending[request_id] = pending
-        while len(self.pending) > MAX_PENDING:
-            del self.pending[next(iter(self.pending))]
-        self.changed = True
-        return request_id
-
-    def find_pending(self, request_id: str | None, now_ms: int) -> Pending | None:
-        pending = self.pending.get(request_id or "")
-        if pending is None or now_ms - pending.created_ms >= PENDING_TTL_MS:
-            return None
-        return pending
-
-    def drop_pending(self, request_id: str) -> None:
-        if self.pending.pop(request_id, None) is not None:
-            self.changed = True
+    def signed_in_user(self) -> int | None:
+        return self.record.user_id if self.record is not None else None
 
     def csrf_ok(self, presented: str | None) -> bool:
         """Constant-time comparison of the form's token with the session's (OWASP CSRF
-        "synchronizer token" pattern)."""
-        if not presented:
+        "synchronizer token" pattern). A session not stored yet has no forms to post."""
+        if not presented or self.record is None:
             return False
         return hmac.compare_digest(presented.encode(), self.csrf_token.encode())
 
-    def to_json(self, now_ms: int) -> dict[str, Any]:
-        live = {
-            rid: p.to_json()
-            for rid, p in self.pending.items()
-            if now_ms - p.created_ms < PENDING_TTL_MS
-        }
-        return {"c": self.csrf_token, "u": self.user_id, "s": self.signed_in_ms, "p": live}
 
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Session:
-        return cls(
-            csrf_token=str(raw["c"]),
-            user_id=raw.get("u"),
-            signed_in_ms=raw.get("s"),
-            pending={str(k): Pending.from_json(v) for k, v in raw.get("p", {}).items()},
-            changed=False,
+class SessionStore:
+    """Reads, creates, rotates and ends sessions, and keeps their flows."""
+
+    def __init__(self, keyring: Keyring, *, idle_s: int, absolute_s: int) -> None:
+        self._keys = session_keys(keyring)
+        self.idle_ms = idle_s * 1000
+        self.absolute_ms = absolute_s * 1000
+
+    def _hash(self, session_id: str) -> bytes:
+        """The digest a new session id is stored under (the newest key)."""
+        return hmac.digest(self._keys[0], session_id.encode(), "sha256")
+
+    def _candidates(self, session_id: str) -> tuple[bytes, ...]:
+        """Every digest an existing session id may be stored under: one indexed lookup.
+        Sessions are not re-hashed on use: their absolute timeout bounds how long one made
+        under an old key lives (docs/operations.md, key rotation)."""
+        raw = session_id.encode()
+        return tuple([hmac.digest(key, raw, "sha256") for key in self._keys])
+
+    async def load(self, store: Store, request: Request, now_ms: int) -> Session:
+        """The request's session, or a fresh unstored one if the cookie is missing, unknown,
+        ended or timed out."""
+        raw = request.cookies.get(COOKIE_NAME)
+        if not raw or len(raw) > MAX_COOKIE_CHARS:
+            return Session()
+        record = await store.find_browser_session(self._candidates(raw), now_ms)
+        if record is None:
+            return Session()
+        idle_until = min(now_ms + self.idle_ms, record.expires_ms)
+        if idle_until - record.idle_expires_ms >= TOUCH_EVERY_MS:
+            await store.touch_browser_session(record.session_id, idle_until)
+            record = replace(record, idle_expires_ms=idle_until)
+        return Session(record=record, csrf_token=record.csrf_token)
+
+    async def _ensure(self, store: Store, session: Session, now_ms: int) -> BrowserSession:
+        if session.record is not None:
+            return session.record
+        new_id = secrets.token_urlsafe(32)
+        expires = now_ms + self.absolute_ms
+        idle = min(now_ms + self.idle_ms, expires)
+        session_id = await store.create_browser_session(
+            self._hash(new_id), session.csrf_token, now_ms, idle, expires
+        )
+        session.record = BrowserSession(
+            session_id, session.csrf_token, None, None, now_ms, idle, expires
+        )
+        session.new_id = new_id
+        return session.record
+
+    async def add_flow(self, store: Store, session: Session, pending: Pending) -> str:
+        params = orjson.dumps(pending.params)
+        if len(params) > MAX_PARAMS_BYTES:
+            raise SessionTooLarge("the authorization request is too large to keep")
+        record = await self._ensure(store, session, pending.created_ms)
+        flow_id = secrets.token_urlsafe(12)
+        await store.add_install_flow(
+            InstallFlow(
+                flow_id=flow_id,
+                session_id=record.session_id,
+                params=pending.params,
+                pinned_hub_id=pending.pinned_hub_id,
+                chosen_hub_id=pending.chosen_hub_id,
+                created_ms=pending.created_ms,
+                expires_ms=pending.created_ms + PENDING_TTL_MS,
+            ),
+            MAX_PENDING,
+        )
+        return flow_id
+
+    async def find_flow(
+        self, store: Store, session: Session, flow_id: str | None, now_ms: int
+    ) -> Pending | None:
+        if session.record is None or not flow_id or len(flow_id) > 32:
+            return None
+        flow = await store.find_install_flow(flow_id, session.record.session_id, now_ms)
+        if flow is None:
+            return None
+        return Pending(flow.params, flow.created_ms, flow.pinned_hub_id, flow.chosen_hub_id)
+
+    async def choose_hub(
+        self, store: Store, session: Session, flow_id: str, hub_id: int | None
+    ) -> None:
+        if session.record is not None:
+            await store.set_install_flow_hub(flow_id, session.record.session_id, hub_id)
+
+    async def consume_flow(self, store: Store, session: Session, flow_id: str, now_ms: int) -> bool:
+        """End a flow (approve or deny); True for exactly one of any number of racing posts."""
+        if session.record is None:
+            return False
+        return await store.consume_install_flow(flow_id, session.record.session_id, now_ms)
+
+    async def sign_in(self, store: Store, session: Session, user_id: int, now_ms: int) -> None:
+        """Record the user under a new session id and CSRF token (OWASP session-fixation
+        advice): the id the session had before sign-in stops working."""
+        record = await self._ensure(store, session, now_ms)
+        new_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        idle = min(now_ms + self.idle_ms, record.expires_ms)
+        await store.sign_in_browser_session(
+            record.session_id, self._hash(new_id), csrf, user_id, now_ms, idle
+        )
+        session.record = replace(
+            record, csrf_token=csrf, user_id=user_id, signed_in_ms=now_ms, idle_expires_ms=idle
+        )
+        session.csrf_token, session.new_id = csrf, new_id
+
+    async def sign_out(self, store: Store, session: Session, now_ms: int) -> None:
+        """Delete the session; its pending flows move to a fresh anonymous one."""
+        old = session.record
+        fresh = Session()
+        await self._ensure(store, fresh, now_ms)
+        assert fresh.record is not None
+        if old is not None:
+            await store.delete_browser_session(
+                old.session_id, keep_flows_for=fresh.record.session_id
+            )
+        session.record, session.csrf_token, session.new_id = (
+            fresh.record,
+            fresh.csrf_token,
+            fresh.new_id,
         )
 
-
-def session_keys(keyring: Keyring) -> list[bytes]:
-    """Keys that verify a session, oldest first and the signing key last (itsdangerous'
-    order): the pre-keyring key derived from each raw server key while legacy digests are
-    accepted, then each listed key's derived session key."""
-    legacy = [
-        hmac.new(secret, _KEY_LABEL, hashlib.sha256).digest()
-        for secret in reversed(keyring.legacy_secrets())
-    ]
-    derived = [key for _, key in reversed(keyring.purpose_keys(Purpose.SESSION))]
-    if keyring.write_legacy:  # sign as a release without the keyring does (newest key's)
-        return derived + legacy
-    return legacy + derived
-
-
-class SessionCodec:
-    """Reads and writes the session cookie."""
-
-    def __init__(self, keyring: Keyring) -> None:
-        self._serializer = URLSafeSerializer(session_keys(keyring), salt="hubauth.session")
-
-    def load(self, request: Request) -> Session:
-        """The request's session, or a fresh one if the cookie is missing, forged or stale."""
-        raw = request.cookies.get(COOKIE_NAME)
-        if not raw or len(raw) > MAX_COOKIE_BYTES:
-            return Session()
-        try:
-            return Session.from_json(self._serializer.loads(raw))
-        except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
-            return Session()
-
-    def encode(self, session: Session, now_ms: int) -> str:
-        """Serialise; drop the oldest pending requests until the cookie fits."""
-        while True:
-            value = self._serializer.dumps(session.to_json(now_ms))
-            if len(value) <= MAX_COOKIE_BYTES:
-                return value
-            if len(session.pending) <= 1:
-                raise SessionTooLarge("the authorization request is too large to keep")
-            del session.pending[next(iter(session.pending))]
-
-    def save(self, response: Response, session: Session, now_ms: int, *, secure: bool) -> None:
-        if not session.changed:
+    @staticmethod
+    def save(response: Response, session: Session, *, secure: bool) -> None:
+        if session.new_id is None:
             return
         response.set_cookie(
-            COOKIE_NAME,
-            self.encode(session, now_ms),
-            path="/",
-            secure=secure,
-            httponly=True,
-            samesite="lax",
+            COOKIE_NAME, session.new_id, path="/", secure=secure, httponly=True, samesite="lax"
         )
