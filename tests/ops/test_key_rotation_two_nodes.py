@@ -119,16 +119,18 @@ def exchange(http: httpx.Client, node: Node, s: Seed, code: str) -> tuple[str, s
 
 
 def open_session(http: httpx.Client, node: Node, s: Seed) -> tuple[str, str]:
-    r = http.get(node.url + authorize_url(s))
+    # A browser of its own (no cookie jar shared with other sessions: every node is 127.0.0.1).
+    r = httpx.get(node.url + authorize_url(s), timeout=15)
     assert r.status_code == 200, r.text
     return r.cookies[COOKIE_NAME], hidden_fields(r.text)["flow"]
 
 
 def session_works(http: httpx.Client, node: Node, cookie: str, flow: str) -> bool:
-    r = http.get(
+    r = httpx.get(
         f"{node.url}/oauth/authorize/continue",
         params={"flow": flow},
         headers={"cookie": f"{COOKIE_NAME}={cookie}"},
+        timeout=15,
     )
     assert r.status_code in (200, 400), r.text
     return r.status_code == 200
