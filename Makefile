@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SERVER_STAMP := $(VENV)/.server-installed
 
 .PHONY: serve test test-fast lint bench clean
 
@@ -10,12 +11,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+# serve needs only the server; test adds the test extras (pytest, playwright, schemathesis, ruff...)
+$(SERVER_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[server]'
+	touch $(SERVER_STAMP)
 
-## serve: install, migrate the embedded SQLite database, seed the demo and start on :8080
-serve: $(STAMP)
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[server,test]'
+	touch $(SERVER_STAMP) $(STAMP)
+
+## serve: install the server, migrate the embedded SQLite database, seed the demo, start on :8080
+serve: $(SERVER_STAMP)
 	$(BIN)/hubauth serve --demo --workers 1
 
 ## test: install with test extras and run the whole suite (ruff included)
@@ -38,7 +44,7 @@ clean:
 ## SQLite and PostgreSQL); writes bench/results/latest.json and .png (docs/performance.md)
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[server,test,bench]'
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

@@ -30,6 +30,9 @@ PG_ADMIN_URL = os.environ.get(
     "HUBAUTH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 TEST_KEY = "k" * 16 + secrets.token_hex(16)
+#: ``HUBAUTH_METRICS_TOKEN`` of the test apps and servers; scrapes send it as a bearer token.
+METRICS_TOKEN = "metrics-" + "m" * 32
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 # Real argon2id hashes at the cheapest parameters (see hubauth.testing.seeding).
@@ -132,6 +135,21 @@ async def seed(
         scopes=scopes,
         optional_scopes=optional_scopes,
     )
+
+
+async def seed_and_code(database_url: str) -> tuple[Seed, str]:
+    """An install seeded straight into the database a real server uses, and a fresh code."""
+    from hubauth.core.clock import SystemClock
+    from hubauth.core.tokens import TokenHasher
+    from hubauth.store.sql import SqlStore
+
+    store = SqlStore.from_url(database_url, pool_size=1)
+    try:
+        ctx = Context(store=store, clock=SystemClock(), hasher=TokenHasher(TEST_KEY.encode()))
+        s = await seed(ctx)
+        return s, await mint_code(ctx, s)
+    finally:
+        await store.close()
 
 
 async def mint_code(

@@ -10,11 +10,7 @@ import pytest
 from hubspot import HubSpot
 from hubspot.oauth import ApiException
 
-from hubauth.core.clock import SystemClock
-from hubauth.core.context import Context
-from hubauth.core.tokens import TokenHasher
-from hubauth.store.sql import SqlStore
-from tests.support import TEST_KEY, LiveServer, Seed, mint_code, seed
+from tests.support import LiveServer, seed_and_code
 
 
 @pytest.fixture
@@ -24,18 +20,8 @@ def live(database_url: str, server_env: dict[str, str]) -> Iterator[LiveServer]:
     server.stop()
 
 
-async def _seed_and_code(database_url: str) -> tuple[Seed, str]:
-    store = SqlStore.from_url(database_url, pool_size=1)
-    try:
-        ctx = Context(store=store, clock=SystemClock(), hasher=TokenHasher(TEST_KEY.encode()))
-        s = await seed(ctx)
-        return s, await mint_code(ctx, s)
-    finally:
-        await store.close()
-
-
 def test_official_client_runs_the_v1_lifecycle(live: LiveServer, database_url: str) -> None:
-    s, code = asyncio.run(_seed_and_code(database_url))
+    s, code = asyncio.run(seed_and_code(database_url))
     oauth = HubSpot(host=live.url).oauth
 
     tokens = oauth.tokens_api.create(
@@ -72,7 +58,7 @@ def test_official_client_runs_the_v1_lifecycle(live: LiveServer, database_url: s
 
 
 def test_official_client_surfaces_hubspot_error_body(live: LiveServer, database_url: str) -> None:
-    s, _ = asyncio.run(_seed_and_code(database_url))
+    s, _ = asyncio.run(seed_and_code(database_url))
     oauth = HubSpot(host=live.url).oauth
     with pytest.raises(ApiException) as raised:
         oauth.tokens_api.create(

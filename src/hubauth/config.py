@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 
 from hubauth.core.context import Policy
+from hubauth.core.install_page import InstallPageRules
 from hubauth.core.keys import Keyring, KeyringError, ServerKey, parse_key_list, server_key
 from hubauth.core.models import RefreshPolicy
 from hubauth.core.redirect_uris import RegistrationPolicy
@@ -130,6 +131,10 @@ class Settings(BaseSettings):
     rate_limit_redis_prefix: str = Field(
         "hubauth:rl:", min_length=1, max_length=64, description="Prefix of the Redis keys"
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token GET /metrics requires (>= 32 characters); unset: /metrics is off",
+    )
     session_idle_timeout: int = Field(
         3600, ge=60, le=86_400, description="Install-page session ends after this long unused (s)"
     )
@@ -165,6 +170,12 @@ class Settings(BaseSettings):
         description="Redirect URIs an app may register: hubspot (https, or http on localhost; "
         "no IP addresses) or rfc8252 (also http loopback IP literals, any port, for native apps)",
     )
+    install_page_rules: InstallPageRules = Field(
+        InstallPageRules.HUBSPOT,
+        description="hubspot: a denied install sends nothing to the app and missing required "
+        "scopes are shown on the page; rfc6749: both redirect to the app with "
+        "error=access_denied / invalid_scope",
+    )
     v1_sunset: V1Sunset = Field(
         V1Sunset.ANNOUNCE,
         description="OAuth v1's retirement on 2027-02-16: announce (Deprecation, Sunset and Link "
@@ -187,7 +198,7 @@ class Settings(BaseSettings):
             raise ValueError(str(exc)) from None
         return value
 
-    @field_validator("secret_key")
+    @field_validator("secret_key", "metrics_token")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
@@ -245,6 +256,7 @@ class Settings(BaseSettings):
             uniform_token_errors=self.uniform_token_errors,
             hublet=self.hublet,
             redirect_uri_policy=self.redirect_uri_policy,
+            install_page_rules=self.install_page_rules,
         )
 
     def keyring(self) -> Keyring:
@@ -310,11 +322,15 @@ def read_or_create_key(path: Path, *, whole: bool = True) -> bytes:
 
 
 #: ``HUBAUTH_*`` variables that are not settings: the config file path, and test-only knobs.
-NOT_SETTINGS = frozenset({"HUBAUTH_CONFIG", "HUBAUTH_JSON_STRUCTURE_ASSETS"})
+#: ``HUBAUTH_USER_PASSWORD``: read by ``hubauth users create`` only (a password must not have
+#: to appear on a command line, where ``ps`` shows it).
+NOT_SETTINGS = frozenset(
+    {"HUBAUTH_CONFIG", "HUBAUTH_JSON_STRUCTURE_ASSETS", "HUBAUTH_USER_PASSWORD"}
+)
 NOT_SETTINGS_PREFIXES = ("HUBAUTH_TEST_",)
 ENV_PREFIX = "HUBAUTH_"
 #: Values never echoed back in an error message.
-SECRET_FIELDS = frozenset({"secret_key", "secret_keys"})
+SECRET_FIELDS = frozenset({"secret_key", "secret_keys", "metrics_token"})
 
 
 def env_name(key: str) -> str:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 
 import pytest
 
-from hubauth.core.context import Context
+from hubauth.core.context import Context, Policy
+from hubauth.core.install_page import InstallPageRules
 from tests.support import Seed, hash_password
+
+
+@pytest.fixture
+def policy(policy: Policy, request: pytest.FixtureRequest) -> Policy:
+    """``@pytest.mark.install_page_rules("rfc6749")`` switches the install-page rules (denial
+    and missing required scopes redirect to the app); default: HubSpot's."""
+    marker = request.node.get_closest_marker("install_page_rules")
+    if marker is None:
+        return policy
+    return dataclasses.replace(policy, install_page_rules=InstallPageRules(marker.args[0]))
 
 
 @dataclass

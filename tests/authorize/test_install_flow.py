@@ -99,6 +99,7 @@ async def test_consent_lists_app_name_and_every_scope_in_plain_words(
     )  # not ticked in advance
 
 
+@pytest.mark.install_page_rules("rfc6749")
 async def test_deny_redirects_access_denied_with_state_and_issues_nothing(
     client: httpx.AsyncClient, ctx: Context, seeded: Seed
 ) -> None:
@@ -114,6 +115,7 @@ async def test_deny_redirects_access_denied_with_state_and_issues_nothing(
     assert await db_snapshot(ctx.store) == before
 
 
+@pytest.mark.install_page_rules("rfc6749")
 async def test_cancel_on_the_sign_in_page_redirects_access_denied(
     client: httpx.AsyncClient, seeded: Seed
 ) -> None:
@@ -195,6 +197,7 @@ async def test_state_round_trips_exactly_on_approve(
     assert "+" not in urlsplit(final.headers["location"]).query  # spaces are %20
 
 
+@pytest.mark.install_page_rules("rfc6749")
 @pytest.mark.parametrize("state", STATES)
 async def test_state_round_trips_exactly_on_deny(
     client: httpx.AsyncClient, seeded: Seed, state: str
@@ -204,6 +207,7 @@ async def test_state_round_trips_exactly_on_deny(
     assert location_params(final)["state"] == state
 
 
+@pytest.mark.install_page_rules("rfc6749")
 @pytest.mark.parametrize("state", STATES)
 async def test_state_round_trips_exactly_on_error_redirect(
     client: httpx.AsyncClient, seeded: Seed, state: str
@@ -303,6 +307,7 @@ async def test_account_pinned_url_for_a_foreign_account_cannot_be_approved(
     assert await db_snapshot(ctx.store) == before
 
 
+@pytest.mark.install_page_rules("rfc6749")
 async def test_user_without_accounts_sees_a_page_and_can_cancel(
     client: httpx.AsyncClient, ctx: Context, seeded: Seed
 ) -> None:

@@ -36,6 +36,7 @@ async def test_unknown_scope_redirects_with_invalid_scope(
     assert await db_snapshot(ctx.store) == before
 
 
+@pytest.mark.install_page_rules("rfc6749")
 async def test_missing_required_scope_redirects_with_invalid_scope(
     client: httpx.AsyncClient, seeded: Seed
 ) -> None:
@@ -84,6 +85,7 @@ async def test_response_type_other_than_code_is_refused(
     assert_error_redirect(response, seeded, "unsupported_response_type", "st-123")
 
 
+@pytest.mark.install_page_rules("rfc6749")
 async def test_error_redirect_without_state_carries_no_state(
     client: httpx.AsyncClient, seeded: Seed
 ) -> None:
@@ -92,6 +94,7 @@ async def test_error_redirect_without_state_carries_no_state(
     assert "state" not in location_params(response)
 
 
+@pytest.mark.install_page_rules("rfc6749")
 async def test_error_redirect_keeps_the_registered_query(
     client: httpx.AsyncClient, ctx: Context
 ) -> None:

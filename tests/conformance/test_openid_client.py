@@ -8,10 +8,7 @@ the test is skipped with a reason, except in CI, where that is a failure."""
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,46 +16,21 @@ from typing import Any
 
 import pytest
 
+from tests import node_packages
 from tests.conformance.conftest import approve_in_browser
 from tests.support import LiveServer, Seed
 
 pytestmark = pytest.mark.slow  # a real server per module and database
 
 HERE = Path(__file__).resolve().parent / "node"
-NPM_TIMEOUT_S = 600
-
-
-def _node_missing() -> str | None:
-    if shutil.which("node") and shutil.which("npm"):
-        return None
-    return "node/npm are not installed; set CI=1 to make this a failure"
 
 
 @pytest.fixture(scope="session")
 def openid_client_dir() -> Path:
     """A folder with openid-client installed (once per package.json version) and flow.mjs."""
-    reason = _node_missing()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    manifest = (HERE / "package.json").read_bytes()
-    digest = hashlib.sha256(manifest).hexdigest()[:12]
-    folder = Path.home() / ".cache" / "hubauth-tests" / "node" / f"openid-client-{digest}"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as lock:  # parallel test runs install once
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / "node_modules" / "openid-client" / "package.json").exists():
-            (folder / "package.json").write_bytes(manifest)
-            subprocess.run(
-                ["npm", "install", "--no-audit", "--no-fund", "--no-package-lock"],
-                cwd=folder,
-                check=True,
-                capture_output=True,
-                timeout=NPM_TIMEOUT_S,
-            )
-        # next to node_modules, so the ES module import resolves
-        shutil.copyfile(HERE / "flow.mjs", folder / "flow.mjs")
+    folder = node_packages.installed("openid-client", HERE / "package.json", "openid-client")
+    # next to node_modules, so the ES module import resolves
+    shutil.copyfile(HERE / "flow.mjs", folder / "flow.mjs")
     return folder
 
 

@@ -16,6 +16,7 @@ pytest_plugins = ["pytester"]
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "testing.md"
 EXAMPLE = re.compile(r"<!-- example: (\w+\.py) -->\n```python\n(.*?)```", re.DOTALL)
+PYTEST_INI = re.compile(r"<!-- pytest.ini -->\n```ini\n(.*?)```", re.DOTALL)
 
 PLUGIN_BEHAVIOUR = """
 import httpx
@@ -62,9 +63,9 @@ def test_plugin_loads_from_its_entry_point_and_the_guide_examples_pass(
     files = {"test_plugin_behaviour": PLUGIN_BEHAVIOUR}
     files.update({name.removesuffix(".py"): code for name, code in guide_examples().items()})
     pytester.makepyfile(**files)
-    pytester.makeini(
-        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
-    )
+    ini = PYTEST_INI.search(DOC.read_text())
+    assert ini is not None, "docs/testing.md lost its pytest.ini block"
+    pytester.makeini(ini[1])  # the configuration the guide tells readers to write
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers", "-v")
     result.stdout.fnmatch_lines(["*test_session_faults_do_not_leak PASSED*"])
     result.assert_outcomes(passed=12)

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from hubauth.core.context import Context
 from hubauth.core.models import RefreshPolicy
-from tests.support import LiveServer, Seed, mint_code, seed
+from tests.support import METRICS_AUTH, LiveServer, Seed, mint_code, seed
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -26,7 +26,7 @@ def value(text: str, name: str, **labels: str) -> float:
 
 
 async def scrape(client: httpx.AsyncClient) -> str:
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=METRICS_AUTH)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     return response.text
@@ -125,7 +125,10 @@ def test_metrics_are_summed_across_worker_processes(
     try:
         for _ in range(30):  # a new connection each time, so the kernel spreads them
             assert httpx.get(server.url + "/healthz", timeout=5).status_code == 200
-        scrapes = [httpx.get(server.url + "/metrics", timeout=5).text for _ in range(6)]
+        scrapes = [
+            httpx.get(server.url + "/metrics", headers=METRICS_AUTH, timeout=5).text
+            for _ in range(6)
+        ]
     finally:
         server.stop()
     for text in scrapes:

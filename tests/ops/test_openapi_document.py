@@ -27,7 +27,7 @@ from hubauth.web.app import create_app, route_table
 from hubauth.web.openapi import build_document
 from hubauth.web.routing import ApiRoute
 from tests.ops.conftest import asgi_client
-from tests.support import Seed, mint_code, official_check
+from tests.support import METRICS_AUTH, Seed, mint_code, official_check
 
 DOC_URI = "urn:hubauth:openapi"
 
@@ -105,6 +105,9 @@ async def test_docs_page_is_self_contained_html_covering_every_operation(
             assert f"<code>{path}</code>" in page
     for name in doc["components"]["schemas"]:
         assert f">{name}</h3>" in page
+    # descriptions are prose: inline code is rendered, never shown as raw backticks
+    assert "`" not in page
+    assert "<code>" in page.split("<h2", 1)[0] or page.count("<code>") > len(doc["paths"])
 
 
 # --- every documented response, produced for real ---------------------------------------------
@@ -190,7 +193,8 @@ SCENARIOS: dict[tuple[str, int], Scenario] = {
     ("healthz", 200): lambda env: env.up.get("/healthz"),
     ("readyz", 200): lambda env: env.up.get("/readyz"),
     ("readyz", 503): lambda env: env.down.get("/readyz"),
-    ("metrics", 200): lambda env: env.up.get("/metrics"),
+    ("metrics", 200): lambda env: env.up.get("/metrics", headers=METRICS_AUTH),
+    ("metrics", 401): lambda env: env.up.get("/metrics"),
     ("openapi", 200): lambda env: env.up.get("/openapi.json"),
     ("docs", 200): lambda env: env.up.get("/docs"),
 }

@@ -15,7 +15,7 @@ from hubauth.core.clock import SystemClock
 from hubauth.core.context import Context
 from hubauth.core.tokens import TokenHasher
 from hubauth.store.sql import SqlStore
-from tests.support import TEST_KEY, LiveServer, mint_code, official_check, seed
+from tests.support import METRICS_AUTH, TEST_KEY, LiveServer, mint_code, official_check, seed
 
 
 @pytest.fixture
@@ -97,5 +97,7 @@ async def test_a_token_lifecycle_alternating_between_two_nodes(
 
     for _ in range(20):  # new connections, spread over node A's two workers
         assert httpx.get(a.url + "/healthz", timeout=5).status_code == 200
-    scrapes = [httpx.get(a.url + "/metrics", timeout=5).text for _ in range(4)]
+    scrapes = [
+        httpx.get(a.url + "/metrics", headers=METRICS_AUTH, timeout=5).text for _ in range(4)
+    ]
     assert [_healthz_count(t) for t in scrapes] == [20.0] * 4

@@ -47,12 +47,15 @@ def live_server(
     database_url: str, server_env: dict[str, str]
 ) -> Iterator[Callable[..., LiveServer]]:
     """Start ``hubauth serve --workers 1`` (granian, a subprocess) on the test's database with
-    extra ``HUBAUTH_*`` settings; every server started is stopped at the end of the test.
+    extra ``HUBAUTH_*`` settings (``unset`` drops some of the suite's); every server started is
+    stopped at the end of the test.
     ``redis=True`` shares the rate-limit counts through Redis under a fresh key prefix."""
     started: list[LiveServer] = []
 
-    def start(*, redis: bool = False, **settings: object) -> LiveServer:
-        env = dict(server_env)
+    def start(
+        *, redis: bool = False, unset: tuple[str, ...] = (), **settings: object
+    ) -> LiveServer:
+        env = {k: v for k, v in server_env.items() if k not in {env_name(u) for u in unset}}
         for key, value in settings.items():
             env[env_name(key)] = str(value).lower() if isinstance(value, bool) else str(value)
         if redis:

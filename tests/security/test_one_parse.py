@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from hubauth.config import Settings
@@ -235,3 +236,19 @@ async def test_fault_middleware_reads_grant_type_from_the_same_parse(
     response = await client.post("/oauth/2026-03/token", json=body)
     assert response.status_code == 400 and response.json()["status"] == "BAD_REFRESH_TOKEN"
     assert traffic.refreshes == 1 and faults.pending == 0
+
+
+async def test_a_client_gone_mid_body_is_not_cached_as_a_parse(settings: Settings) -> None:
+    """An aborted upload is the route's to answer (as a disconnect), not a cached refusal."""
+    messages: list[Message] = [
+        {"type": "http.request", "body": b"grant_type=refresh_", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> Message:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    scope = _scope(settings, "/oauth/v3/token", [(b"content-type", FORM.encode())])
+    with pytest.raises(ClientDisconnect):
+        await parse(scope, receive)
+    assert SCOPE_KEY not in scope

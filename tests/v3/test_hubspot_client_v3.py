@@ -18,11 +18,7 @@ from typing import Any
 import pytest
 from hubspot import Client
 
-from hubauth.core.clock import SystemClock
-from hubauth.core.context import Context
-from hubauth.core.tokens import TokenHasher
-from hubauth.store.sql import SqlStore
-from tests.support import TEST_KEY, LiveServer, Seed, mint_code, seed
+from tests.support import LiveServer, seed_and_code
 
 
 def oauth_paths_in_official_client() -> set[str]:
@@ -49,16 +45,6 @@ def live(database_url: str, server_env: dict[str, str]) -> Iterator[LiveServer]:
     server.stop()
 
 
-async def _seed_and_code(database_url: str) -> tuple[Seed, str]:
-    store = SqlStore.from_url(database_url, pool_size=1)
-    try:
-        ctx = Context(store=store, clock=SystemClock(), hasher=TokenHasher(TEST_KEY.encode()))
-        s = await seed(ctx)
-        return s, await mint_code(ctx, s)
-    finally:
-        await store.close()
-
-
 def form_post(client: Client, path: str, form: dict[str, str]) -> Any:
     """``api_request`` with a form body: ``default_json=False`` makes the client hand the dict
     to ``requests`` as ``data``, which form-encodes it."""
@@ -69,7 +55,7 @@ def form_post(client: Client, path: str, form: dict[str, str]) -> Any:
 def test_official_client_generic_request_runs_the_v3_lifecycle(
     live: LiveServer, database_url: str, version: str
 ) -> None:
-    s, code = asyncio.run(_seed_and_code(database_url))
+    s, code = asyncio.run(seed_and_code(database_url))
     client = Client.create(base_url=live.url)
     base = f"/oauth/{version}/token"
 

@@ -83,9 +83,11 @@ async def test_active_refresh_token_carries_hubspot_fields(
     }
 
 
-async def test_client_credentials_token_is_described_as_app_level(
+async def test_client_credentials_token_is_an_access_token_marked_app_level(
     client: httpx.AsyncClient, seeded: Seed
 ) -> None:
+    """HubSpot's introspection union knows access_token and refresh_token only: an app token
+    is an access token whose signed_access_token says it is not user-level (decisions.md)."""
     issued = await post_form(
         client,
         "/oauth/v3/token",
@@ -94,7 +96,7 @@ async def test_client_credentials_token_is_described_as_app_level(
     )
     body = await introspection(client, seeded.creds(), issued.json()["access_token"])
     assert body["active"] is True
-    assert body["token_use"] == "client_credentials"
+    assert body["token_use"] == "access_token"
     assert (body["hub_id"], body["user_id"]) == (0, 0)
     assert "user" not in body and "hub_domain" not in body
     assert body["scopes"] == ["oauth"]

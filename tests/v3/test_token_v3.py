@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from hubauth.core.context import Context
+from hubauth.core.versions import API_VERSIONS
 from hubauth.store.sql import SqlStore
 from hubauth.web.app import route_table
 from tests.support import Seed, db_snapshot, mint_code, seed
@@ -121,7 +122,11 @@ async def test_any_query_parameter_is_refused_and_nothing_is_processed(
     assert (await exchange_code(client, seeded, code, version)).status_code == 200
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+#: The versions whose spec lists the client_credentials grant (2026-09's does not).
+CLIENT_CREDENTIALS_VERSIONS = ("v3", "2026-03")
+
+
+@pytest.mark.parametrize("version", CLIENT_CREDENTIALS_VERSIONS)
 async def test_client_credentials_with_a_scope_the_app_lacks_is_bad_scopes(
     client: httpx.AsyncClient, store: SqlStore, seeded: Seed, version: str
 ) -> None:
@@ -139,7 +144,7 @@ async def test_client_credentials_with_a_scope_the_app_lacks_is_bad_scopes(
     assert await db_snapshot(store) == before
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", CLIENT_CREDENTIALS_VERSIONS)
 async def test_client_credentials_without_scope_is_bad_scopes(
     client: httpx.AsyncClient, store: SqlStore, seeded: Seed, version: str
 ) -> None:
@@ -206,3 +211,39 @@ async def test_wrong_content_type_is_refused_like_v1(
     )
     assert response.status_code == 415
     assert response.json()["error"] == "invalid_request"
+
+
+def test_version_table_pins_the_published_differences() -> None:
+    """HubSpot's specs (compared with the files in tests/test_hubspot_spec.py), pinned here
+    too so the table cannot drift where the specs are absent."""
+    table = {
+        v: (a.grant_types, a.lists_client_assertion, a.documents_token_response)
+        for v, a in API_VERSIONS.items()
+    }
+    all_grants = ("authorization_code", "refresh_token", "client_credentials")
+    assert table == {
+        "v1": (all_grants, False, True),
+        "v3": (all_grants, True, True),
+        "2026-03": (all_grants, True, True),
+        "2026-09": (("authorization_code", "refresh_token"), False, False),
+    }
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_client_credentials_is_served_where_the_version_lists_it(
+    client: httpx.AsyncClient, store: SqlStore, seeded: Seed, version: str
+) -> None:
+    form = {"grant_type": "client_credentials", "scope": "oauth", **seeded.creds()}
+    before = await db_snapshot(store)
+    response = await post_form(client, f"/oauth/{version}/token", form, "token-request")
+    if "client_credentials" in API_VERSIONS[version].grant_types:
+        assert response.status_code == 200, response.text
+        assert response.json()["token_use"] == "client_credentials"
+    else:
+        # 2026-09 lists authorization_code and refresh_token only: nothing is issued.
+        assert response.status_code == 400
+        assert (response.json()["error"], response.json()["status"]) == (
+            "unsupported_grant_type",
+            "BAD_GRANT_TYPE",
+        )
+        assert await db_snapshot(store) == before

@@ -1,3 +1,5 @@
-from hubauth.cli.main import cli
+"""``python -m hubauth.cli``: the ``hubauth`` command."""
 
-cli()
+from hubauth.cli.entry import main
+
+main()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import sys
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -368,7 +370,21 @@ def users() -> None:
 
 @users.command("create")
 @click.option("--email", required=True)
-@click.option("--password", default=None, help="Sign-in password (hashed with argon2id).")
+@click.option(
+    "--password",
+    default=None,
+    help="Sign-in password (hashed with argon2id). Visible to other local users in `ps`: "
+    "prefer --password-stdin, HUBAUTH_USER_PASSWORD or the prompt.",
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
+@click.option(
+    "--password-prompt",
+    is_flag=True,
+    help="Ask for the password (hidden, twice); the default when stdin is a terminal and no "
+    "other source is given.",
+)
 @click.option("--user-id", type=click.IntRange(1, 2**31 - 1), default=None)
 @click.option("--hub", "hub_ids", type=int, multiple=True, help="hub_id the user belongs to.")
 @database_option
@@ -377,14 +393,18 @@ def users() -> None:
 async def create_user(
     email: str,
     password: str | None,
+    password_stdin: bool,
+    password_prompt: bool,
     user_id: int | None,
     hub_ids: tuple[int, ...],
     database_url: str | None,
     as_json: bool,
 ) -> None:
-    """Create a user; prints user_id."""
+    """Create a user; prints user_id. The password comes from exactly one of --password,
+    --password-stdin, HUBAUTH_USER_PASSWORD or a prompt; with none, the user cannot sign in."""
     if "@" not in email:
         raise click.BadParameter("not an email address", param_hint="--email")
+    password = _password_from(password, stdin=password_stdin, prompt=password_prompt)
     settings = settings_from(database_url)
     async with open_context(settings) as ctx:
         user = await ctx.store.create_user(
@@ -662,6 +682,38 @@ def _iso(ms: int | None) -> str | None:
     if ms is None:
         return None
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
+
+
+PASSWORD_ENV = "HUBAUTH_USER_PASSWORD"
+
+
+def _password_from(given: str | None, *, stdin: bool, prompt: bool) -> str | None:
+    from_env = os.environ.get(PASSWORD_ENV)
+    sources = [given is not None, stdin, prompt, from_env is not None]
+    if sum(sources) > 1:
+        raise click.UsageError(
+            f"give the password one way only: --password, --password-stdin, {PASSWORD_ENV} "
+            "or --password-prompt"
+        )
+    if given is not None:
+        return given
+    if stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise click.UsageError("--password-stdin: stdin has no password")
+        return line
+    if from_env is not None:
+        return from_env
+    if prompt or sys.stdin.isatty():
+        entered: str = click.prompt(
+            "Password (empty: none)",
+            default="",
+            show_default=False,
+            hide_input=True,
+            confirmation_prompt=True,
+        )
+        return entered or None
+    return None
 
 
 def random_password() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import click
@@ -55,3 +56,27 @@ for command in (
 ):
     cli.add_command(command)
 installs_group.add_command(list_installs)
+
+_INLINE_CODE = re.compile(r"``(.+?)``|`([^`]+?)`")
+
+
+def _plain(text: str | None) -> str | None:
+    """Docstrings and option help use reST/Markdown inline code; a terminal shows it as
+    quotes (issue 17: ``serve --help`` printed raw double backticks)."""
+    if text is None:
+        return None
+    return _INLINE_CODE.sub(lambda m: f"'{m[1] or m[2]}'", text)
+
+
+def _plain_help(command: click.Command) -> None:
+    command.help = _plain(command.help)
+    command.short_help = _plain(command.short_help)
+    for param in command.params:
+        if isinstance(param, click.Option):
+            param.help = _plain(param.help)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _plain_help(sub)
+
+
+_plain_help(cli)

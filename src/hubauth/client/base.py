@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from hubauth.client import plan
+from hubauth.client.clock import Clock, SystemClock
 from hubauth.client.errors import ReconnectRequired, RefreshError, RetryLater
 from hubauth.client.protocol import HUBSPOT_API, TOKEN_PATH_V1, OAuthApp
 from hubauth.client.stores.base import MemoryTokenStore, StoredState, TokenStore
 from hubauth.client.tokens import TokenSet
-from hubauth.core.clock import Clock, SystemClock
 
 log = logging.getLogger("hubauth.client")
 

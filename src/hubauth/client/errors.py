@@ -23,7 +23,7 @@ import email.utils
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
+from hubauth.client import _json
 
 #: HubSpot ``status`` values meaning the install's grant is gone (spec §4.1 table, §6.1-6.2).
 RECONNECT_STATUSES = frozenset({"BAD_REFRESH_TOKEN", "BAD_HUB"})
@@ -129,8 +129,8 @@ def parse_retry_after(value: str | None, now_ms: int) -> float | None:
 
 def _json_object(content: bytes) -> dict[str, Any]:
     try:
-        data = orjson.loads(content)
-    except orjson.JSONDecodeError:
+        data = _json.loads(content)
+    except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
 

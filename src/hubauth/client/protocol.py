@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import httpx
-import orjson
 
+from hubauth.client import _json
 from hubauth.client.errors import Misconfigured, RefreshError, RetryLater, classify_response
 from hubauth.client.tokens import MalformedTokenResponse, TokenSet
 
@@ -68,11 +68,11 @@ def read_token_response(
     if response.status_code != 200:
         raise classify_response(response.status_code, response.headers, response.content, now_ms)
     try:
-        body = orjson.loads(response.content)
+        body = _json.loads(response.content)
         if not isinstance(body, Mapping):
             raise MalformedTokenResponse("token response is not a JSON object")
         return TokenSet.from_response(body, now_ms, previous_refresh_token)
-    except (orjson.JSONDecodeError, MalformedTokenResponse) as exc:
+    except (ValueError, MalformedTokenResponse) as exc:
         raise RefreshError(f"unexpected token response: {exc}", http_status=200) from None
 
 

@@ -15,6 +15,8 @@ JSON Structure (core v0)        JSON Schema 2020-12
 ``boolean``, ``number``,        ``boolean``, ``number``, ``null``
 ``null``
 ``int32``                       ``type: integer`` bounded to [-2^31, 2^31-1] (core §3.2.1)
+``number`` + ``multipleOf``,    ``type: number`` + the same keywords (JSON Structure validation
+``minimum``, ``maximum``        extension, ``$uses: [JSONStructureValidation]``)
 ``uuid``                        ``type: string, format: uuid`` (RFC 9562 text form)
 ``array`` + ``items``           ``type: array`` + ``items``
 ``map`` + ``values``            ``type: object`` + ``additionalProperties`` (core §3.2.3.4)
@@ -36,7 +38,9 @@ INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 
 #: Keywords of a type declaration that carry no validation and are dropped or renamed.
-_ANNOTATIONS = frozenset({"description", "example", "name", "$schema", "$id", "definitions"})
+_ANNOTATIONS = frozenset(
+    {"description", "example", "name", "$schema", "$id", "$uses", "definitions"}
+)
 _PRIMITIVES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
     "boolean": {"type": "boolean"},
@@ -51,6 +55,7 @@ _PRIMITIVES: dict[str, dict[str, Any]] = {
 #: Which keywords each type accepts besides the annotations, ``const`` and ``enum``.
 _KEYWORDS: dict[str, frozenset[str]] = {
     "string": frozenset({"maxLength"}),
+    "number": frozenset({"multipleOf", "minimum", "maximum"}),
     "object": frozenset({"properties", "required", "additionalProperties"}),
     "array": frozenset({"items"}),
     "map": frozenset({"values"}),
@@ -139,6 +144,8 @@ class _Translator:
         out: dict[str, Any] = dict(_PRIMITIVES.get(kind, {}))
         if kind == "string" and "maxLength" in decl:
             out["maxLength"] = decl["maxLength"]
+        elif kind == "number":
+            out.update({k: decl[k] for k in ("multipleOf", "minimum", "maximum") if k in decl})
         elif kind == "object":
             out.update(self._object(decl, where))
         elif kind == "array":

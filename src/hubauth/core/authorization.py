@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from hubauth.core import pkce, redirect_uris, scopes, tokens
 from hubauth.core.context import Context
+from hubauth.core.install_page import InstallPageRules
 from hubauth.core.models import App, AuthCode, Hub, User
 
 
@@ -20,7 +21,9 @@ class AuthorizationError(Exception):
     """An authorize request that cannot proceed.
 
     ``redirectable`` is False when the redirect URI itself cannot be trusted (unknown client,
-    unregistered redirect URI): the error is then shown to the user, never sent anywhere.
+    unregistered redirect URI), or when HubSpot's install-page rules show the error on the page
+    (missing required scopes, ``Policy.install_page_rules``): the error is then shown to the
+    user, never sent anywhere.
     """
 
     def __init__(self, error: str, description: str, *, redirectable: bool) -> None:
@@ -63,12 +66,20 @@ async def validate_request(
             "redirect_uri is not registered for this app",
             redirectable=False,
         )
+    requested: tuple[str, ...] | None = None
     try:
+        requested = scopes.parse(scope)
         request = scopes.check_request(
-            scopes.parse(scope), scopes.parse(optional_scope), app.scopes, app.optional_scopes
+            requested, scopes.parse(optional_scope), app.scopes, app.optional_scopes
         )
     except scopes.ScopeError as exc:
-        raise AuthorizationError("invalid_scope", exc.reason, redirectable=True) from None
+        # HubSpot "will display an error" for an install URL lacking the app's required
+        # scopes (docs/decisions.md); RFC 6749 §4.1.2.1 redirects invalid_scope to the app.
+        lacks_required = requested is not None and any(s not in requested for s in app.scopes)
+        shown_on_page = lacks_required and ctx.policy.install_page_rules is InstallPageRules.HUBSPOT
+        raise AuthorizationError(
+            "invalid_scope", exc.reason, redirectable=not shown_on_page
+        ) from None
     if code_challenge is not None or code_challenge_method is not None:
         method = code_challenge_method or "plain"
         if method not in pkce.SUPPORTED_METHODS:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from hubauth.core.audit import AuditSink, log_audit
 from hubauth.core.clock import Clock
+from hubauth.core.install_page import InstallPageRules
 from hubauth.core.ports import Store
 from hubauth.core.redirect_uris import RegistrationPolicy
 from hubauth.core.tokens import TokenHasher, TokenShape
@@ -33,6 +34,9 @@ class Policy:
     hublet: str = "na1"
     #: Which redirect URIs an app may register: HubSpot's rules, or also RFC 8252 loopback IPs.
     redirect_uri_policy: RegistrationPolicy = RegistrationPolicy.HUBSPOT
+    #: HubSpot: a denial is not sent to the app, missing required scopes are shown on the
+    #: page; rfc6749: both are redirected to the app (``error=access_denied``/``invalid_scope``).
+    install_page_rules: InstallPageRules = InstallPageRules.HUBSPOT
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,9 +54,11 @@ async def _access_token(ctx: Context, app: App, token: str) -> dict[str, Any]:
         "active": True,
         "token": token,
         "token_type": TOKEN_TYPE,
-        # client_credentials tokens say so (the token endpoint's own word for them, spec §1.2);
-        # a resource server that needs a user can tell them apart without guessing from ids.
-        "token_use": record.token_use.value,
+        # Always access_token, app-level (client_credentials) tokens included: HubSpot's union
+        # has no third shape and its SDKs pick the model by token_use. What marks an app token
+        # is signed_access_token.isUserLevel false / isServiceAccount true and the 0 ids
+        # (docs/decisions.md, UNCONFIRMED at HubSpot).
+        "token_use": TokenKind.ACCESS.value,
         "client_id": record.client_id,
         "app_id": record.app_id,
         # HubSpot's schema requires both ids; app-level tokens have neither, so 0 as in v1.

@@ -6,19 +6,23 @@ in where they accept parameters from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from hubauth.core import clients, errors, grants
+from hubauth.core import clients, errors, grants, versions
 from hubauth.core.context import Context
 from hubauth.core.models import IssuedTokens, TokenUse
 
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+GRANT_TYPES = versions.ALL_GRANTS
 
 
-async def token_request(ctx: Context, params: Mapping[str, str]) -> IssuedTokens:
+async def token_request(
+    ctx: Context, params: Mapping[str, str], grant_types: Collection[str] = GRANT_TYPES
+) -> IssuedTokens:
+    """``grant_types``: those the API version offers (:mod:`hubauth.core.versions`); any other
+    is ``unsupported_grant_type`` (RFC 6749 section 5.2), before the client is authenticated."""
     grant_type = params.get("grant_type")
-    if grant_type not in GRANT_TYPES:
+    if grant_type not in grant_types:
         raise errors.unsupported_grant_type(grant_type)
     app = await clients.authenticate(ctx, params.get("client_id"), params.get("client_secret"))
     if grant_type == "authorization_code":

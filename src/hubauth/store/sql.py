@@ -9,7 +9,9 @@ inserts that depend on it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import os
 import sqlite3
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
@@ -340,9 +342,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _create_private(path: str | None) -> None:
+    """Create a new SQLite database file readable by its owner only (0600): it holds argon2
+    hashes and e-mail addresses. SQLite gives the -wal and -shm files the database file's
+    permissions, so they follow. An existing file keeps the permissions it has."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    # Exists already, or cannot be created: SQLite opens it (or reports why not) as before.
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     url = to_async_url(database_url)
     if url.get_backend_name() == "sqlite":
+        _create_private(url.database)
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hubauth.core import errors
@@ -190,7 +190,10 @@ class FaultMiddleware:
         grant_type = None
         if scope["method"] == "POST" and TOKEN_PATH.fullmatch(scope["path"]):
             # the app's own parse, cached for the handler: the body is read once, by it
-            parsed = await parse(scope, receive)
+            try:
+                parsed = await parse(scope, receive)
+            except ClientDisconnect:  # left for the route, as without this middleware
+                parsed = None
             if isinstance(parsed, TokenRequest):
                 grant_type = parsed.params.get("grant_type")
         self.traffic._note(grant_type)

@@ -40,9 +40,10 @@ def template_of(path: str) -> str:
 def route_template(scope: Scope) -> str:
     """The template of the route that served ``scope``, with any mount prefix, or
     ``<unmatched>``. Starlette records the matched route in ``scope["route"]``; older versions
-    only record the endpoint, so the app's routes are matched again as a fallback."""
+    only record the endpoint, and an answer given before routing (the rate limiter's 429)
+    records neither, so the app's routes are matched again as a fallback."""
     route = scope.get("route")
-    if route is None and "endpoint" in scope:
+    if route is None:
         route = _rematch(scope)
     path = getattr(route, "path", None)
     if not isinstance(path, str):

@@ -35,6 +35,7 @@ from hubauth.core import authorization, scopes
 from hubauth.core.authorization import AuthorizationError, AuthorizeRequest
 from hubauth.core.context import Context
 from hubauth.core.errors import TokenError
+from hubauth.core.install_page import InstallPageRules
 from hubauth.core.models import Hub, User
 from hubauth.core.ports import StoreUnavailable
 from hubauth.core.signin import ADDRESS_GROUP, EMAIL_GROUP, SignInError, SignInGuard, sign_in
@@ -294,6 +295,9 @@ _UNTRUSTED_MESSAGES = {
     "invalid_client": "The link names an app that this server does not know.",
     "invalid_request": "The app asked to send you back to an address it has not registered, "
     "so you will not be sent there.",
+    # HubSpot's rule (HUBAUTH_INSTALL_PAGE_RULES=hubspot): shown here, not sent to the app.
+    "invalid_scope": "The app's install link does not ask for all the permissions the app "
+    "requires, so it cannot be installed from this link.",
 }
 
 
@@ -433,14 +437,16 @@ async def authorize(request: Request) -> Response:
     ctx = _ctx(request)
     try:
         query = query_params(request)
-    except TokenError as exc:  # repeated parameters (RFC 6749 §3.1), bad encoding
+    except TokenError:  # repeated parameters (RFC 6749 §3.1), bad encoding
+        # A fixed detail: the parser's message quotes parameter names, which the link's
+        # author chose, and this page must not print their words (content spoofing).
         raise _Stop(
             _error_page(
                 request,
                 400,
                 "The install link is malformed.",
                 error="invalid_request",
-                detail=exc.message,
+                detail="A parameter is repeated, is not valid UTF-8, or there are too many.",
             )
         ) from None
     params = {k: query[k] for k in AUTHORIZE_PARAMS if k in query}
@@ -572,6 +578,20 @@ async def decision_post(request: Request) -> Response:
         if not await _sessions(request).consume_flow(ctx.store, session, flow, ctx.now_ms()):
             raise _expired(request)
         _ctx(request).audit("install_denied", app_id=auth.app.app_id)
+        if _ctx(request).policy.install_page_rules is InstallPageRules.HUBSPOT:
+            # HubSpot: when the user does not grant access, "no request will be sent".
+            return pages.render(
+                "error.html",
+                200,
+                title="The app was not connected",
+                heading="The app was not connected",
+                message=f"You chose not to connect {auth.app.name}. Nothing was sent to the "
+                "app. You can close this page.",
+                error=None,
+                detail=None,
+                correlation_id=request_id(request),
+                stylesheet=STYLESHEET_PATH,
+            )
         return _back_to_app(
             auth.redirect_uri,
             {

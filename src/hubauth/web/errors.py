@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from hubauth.core.errors import ApiError, TokenError, unavailable
@@ -96,6 +96,18 @@ async def on_store_unavailable(request: Request, exc: Exception) -> Response:
     return api_error_response(request, unavailable())
 
 
+#: nginx's "client closed request": recorded in the access log and metrics, never sent (there
+#: is nobody to send it to).
+CLIENT_CLOSED = 499
+
+
+async def on_client_disconnect(request: Request, exc: Exception) -> Response:
+    """The client went away while its body was being read (an aborted upload). Not a server
+    error: one info line, no traceback, and an empty answer nobody receives."""
+    _log.info("client disconnected before the request was read (request %s)", request_id(request))
+    return Response(status_code=CLIENT_CLOSED)
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     _log.exception("unhandled error")
     return api_error_response(
@@ -108,5 +120,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     ApiError: on_api_error,
     HTTPException: on_http_exception,
     StoreUnavailable: on_store_unavailable,
+    ClientDisconnect: on_client_disconnect,
     Exception: on_unexpected,
 }

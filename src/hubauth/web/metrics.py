@@ -10,6 +10,19 @@ logging sink (``core/audit.py``), so core code emits each event once and knows n
 Prometheus. Every audit event is also counted by name in ``hubauth_audit_events_total``, so
 events added later are visible without touching this module.
 
+Access: ``GET /metrics`` requires ``Authorization: Bearer <HUBAUTH_METRICS_TOKEN>`` (compared
+in constant time); while that setting is unset the route answers 404, as if it did not exist.
+The counts are operational data an outsider must not watch (issue 15): chosen over a separate
+listener because it needs no second port, works unchanged behind any proxy, and a scraper
+(Prometheus ``authorization.credentials``) supports it.
+
+No oracles: the audit events that exist to tell an operator something an HTTP client is *not*
+told (``foreign_token_presented``: another app's live token presented; ``grant_refused``: a
+foreign code or refresh token, a PKCE or redirect-URI mismatch, which
+``HUBAUTH_UNIFORM_TOKEN_ERRORS`` answers exactly like an unknown token) are not counted here:
+a counter that moves for one and not the other would undo the uniform answers. They stay in the
+audit log.
+
 Several worker processes: when ``PROMETHEUS_MULTIPROC_DIR`` is set (``hubauth serve`` sets it
 to a fresh temporary directory when it starts more than one worker), prometheus-client keeps
 each process's values in memory-mapped files there and ``/metrics`` adds them up across
@@ -19,6 +32,7 @@ workers, so any worker's answer covers the whole server. The variable must be se
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
 from collections.abc import Awaitable, Callable
@@ -31,8 +45,13 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client import multiprocess as _multiprocess
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+
+from hubauth.core.errors import ApiError
+from hubauth.web.appinstalls import bearer_token
+from hubauth.web.errors import api_error_response
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ROUTE = "<unmatched>"
@@ -40,6 +59,15 @@ UNMATCHED_ROUTE = "<unmatched>"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _LABEL_VALUE = re.compile(r"[a-z0-9_]{1,40}")
+#: Audit events never counted in metrics (see the module docstring).
+NOT_COUNTED = frozenset({"foreign_token_presented", "grant_refused"})
+_UNAUTHENTICATED = ApiError(
+    "INVALID_AUTHENTICATION",
+    "Send the metrics token as 'Authorization: Bearer <HUBAUTH_METRICS_TOKEN>'",
+    401,
+)
+#: Like every other answer: not cached.
+_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 def _label(value: object) -> str:
@@ -128,6 +156,8 @@ class Metrics:
 
     def audit_sink(self, event: str, /, **fields: object) -> None:
         """An :class:`~hubauth.core.audit.AuditSink` that counts instead of logging."""
+        if event in NOT_COUNTED:
+            return
         self.audit_events.labels(_label(event)).inc()
         if event == "grant_issued":
             self.grants.labels(_label(fields.get("grant_type"))).inc()
@@ -169,5 +199,15 @@ def counting_store_unavailable(
 
 
 async def metrics_endpoint(request: Request) -> Response:
+    expected = request.app.state.settings.metrics_token
+    if expected is None:
+        raise HTTPException(404)
+    presented = bearer_token(request) or ""
+    if not hmac.compare_digest(
+        presented.encode("utf-8", "surrogateescape"), expected.get_secret_value().encode()
+    ):
+        response = api_error_response(request, _UNAUTHENTICATED)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="hubauth-metrics"'
+        return response
     metrics: Metrics = request.app.state.metrics
-    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST, headers=_HEADERS)

@@ -16,12 +16,15 @@ parse of these requests is :mod:`hubauth.web.token_request`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from hubauth.core import introspection, revocation
 from hubauth.core.errors import TokenError
 from hubauth.core.token_endpoint import response_body, token_request
+from hubauth.core.versions import API_VERSIONS
 from hubauth.web.oauth_v1 import TOKEN_ERRORS
 from hubauth.web.responses import NO_STORE, json_response
 from hubauth.web.routing import FORM_AND_JSON, ApiRoute
@@ -36,13 +39,20 @@ from hubauth.web.token_request import (
 __all__ = ["INTROSPECT_PATH", "REVOKE_PATH", "TOKEN_PATH", "VERSIONS", "routes"]
 
 
-async def token(request: Request) -> Response:
-    parsed = await parsed_request(request)
-    try:
-        issued = await token_request(request.app.state.ctx, parsed.params)
-    except TokenError as exc:
-        raise parsed.refusal(exc) from None
-    return json_response(request.app.state, "token-response", response_body(issued))
+def token_endpoint(version: str) -> Callable[[Request], Awaitable[Response]]:
+    """The token handler of one version: only the grants its spec lists are served
+    (:data:`hubauth.core.versions.API_VERSIONS`)."""
+    grant_types = API_VERSIONS[version].grant_types
+
+    async def token(request: Request) -> Response:
+        parsed = await parsed_request(request)
+        try:
+            issued = await token_request(request.app.state.ctx, parsed.params, grant_types)
+        except TokenError as exc:
+            raise parsed.refusal(exc) from None
+        return json_response(request.app.state, "token-response", response_body(issued))
+
+    return token
 
 
 async def introspect(request: Request) -> Response:
@@ -70,11 +80,16 @@ def _routes(version: str) -> list[ApiRoute]:
     return [
         ApiRoute(
             TOKEN_PATH.format(version=version),
-            token,
+            token_endpoint(version),
             methods=["POST"],
             name=f"{version}_token",
-            summary="Exchange a code or refresh token for tokens, or get an app token "
-            "(client_credentials); form or JSON body",
+            summary="Exchange a code or refresh token for tokens"
+            + (
+                ", or get an app token (client_credentials)"
+                if "client_credentials" in API_VERSIONS[version].grant_types
+                else ""
+            )
+            + "; form or JSON body",
             request_contract="token-request",
             request_media_types=FORM_AND_JSON,
             responses={200: "token-response", **TOKEN_ERRORS},

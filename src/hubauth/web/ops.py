@@ -1,6 +1,7 @@
 """Operations routes: probes, metrics and the API description (``docs/operations.md``).
 
-All are unauthenticated and read-only. ``/metrics`` and ``/docs`` are meant for the internal
+All are read-only. ``/metrics`` requires the ``HUBAUTH_METRICS_TOKEN`` bearer token (and is
+off while it is unset); the others are unauthenticated. ``/docs`` is meant for the internal
 network: a deployment exposes only the OAuth paths on its public listener (see
 ``docs/operations.md``).
 """
@@ -39,8 +40,9 @@ routes = [
         metrics_endpoint,
         methods=["GET"],
         name="metrics",
-        summary="Prometheus metrics (text exposition format), summed over all workers",
-        media_types={200: "text/plain"},
+        summary="Prometheus metrics (text exposition format), summed over all workers; "
+        "requires 'Authorization: Bearer <HUBAUTH_METRICS_TOKEN>' (404 while that is unset)",
+        media_types={200: "text/plain", 401: "application/json"},
         tags=TAGS,
     ),
     ApiRoute(

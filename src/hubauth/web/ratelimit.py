@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import re
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hubauth.config import Settings
@@ -76,7 +76,10 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         address = (scope.get("client") or ("unknown", 0))[0]
-        parsed = await parse(scope, receive)
+        try:
+            parsed = await parse(scope, receive)
+        except ClientDisconnect:  # the route meets the disconnect again and answers for it
+            parsed = None
         client_id = parsed.client_id if parsed is not None else None
         install_page = _INSTALL_PAGE.match(scope["path"]) is not None
         charged: list[tuple[str, Limit]] = [
@@ -137,6 +140,9 @@ class RateLimitMiddleware:
             "status": "error",
             "message": f"You have reached your {policy.lower()} limit.",
             "errorType": "RATE_LIMIT",
+            # HubSpot's specs make every OAuth operation's default response the Error object,
+            # whose category is required; the observed 429 bodies do not show one.
+            "category": "RATE_LIMITS",
             "correlationId": request_id(request),
             "policyName": policy,
             "groupName": verdict.limit.group,

@@ -7,6 +7,7 @@ Every value taken from the description is HTML-escaped.
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
@@ -17,8 +18,14 @@ from hubauth.contracts.openapi import INT32_MAX, INT32_MIN
 from hubauth.web.openapi import SCHEMAS_REF, document_of
 
 HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
+    # No framing (clickjacking) and no caching, like every other answer (docs/security.md).
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
 }
 _METHOD_ORDER = ("get", "post", "put", "patch", "delete")
 _STYLE = """
@@ -33,6 +40,18 @@ table{border-collapse:collapse;margin:.4rem 0 1rem;width:100%}
 th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f5f5f5}.muted{color:#666}nav ul{columns:2}
 """
+
+
+_INLINE_CODE = re.compile(r"``(.+?)``|`([^`]+?)`")
+
+
+def _prose(text: object) -> str:
+    """Escaped description text with Markdown/RST inline code (`x`, ``x``) as <code>: the
+    descriptions come from docstrings and contracts, which use both (issue 17: the page
+    showed raw backticks)."""
+    return _INLINE_CODE.sub(
+        lambda m: f"<code>{m[1] or m[2]}</code>", escape(str(text), quote=False)
+    )
 
 
 def _anchor(name: str) -> str:
@@ -77,7 +96,7 @@ def _properties_table(schema: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><td><code>{escape(name)}</code></td><td>{type_text(prop)}</td>"
         f"<td>{'yes' if name in required else ''}</td>"
-        f"<td>{escape(str(prop.get('description', '')))}</td></tr>"
+        f"<td>{_prose(prop.get('description', ''))}</td></tr>"
         for name, prop in props.items()
     )
     return (
@@ -93,7 +112,7 @@ def _parameters(op: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><td><code>{escape(p['name'])}</code></td><td>{escape(p['in'])}</td>"
         f"<td>{type_text(p.get('schema', {}))}</td><td>{'yes' if p.get('required') else ''}</td>"
-        f"<td>{escape(str(p.get('description', '')))}</td></tr>"
+        f"<td>{_prose(p.get('description', ''))}</td></tr>"
         for p in params
     )
     return (
@@ -120,7 +139,7 @@ def _body_and_responses(op: dict[str, Any]) -> str:
             for media, c in content.items()
         )
         rows.append(
-            f"<tr><td>{escape(status)}</td><td>{escape(response.get('description', ''))}</td>"
+            f"<tr><td>{escape(status)}</td><td>{_prose(response.get('description', ''))}</td>"
             f"<td>{what or '<span class=muted>empty</span>'}</td></tr>"
         )
     out.append(
@@ -146,12 +165,12 @@ def render(document: dict[str, Any]) -> str:
             label = f'<span class="m {method}">{method.upper()}</span><code>{escape(path)}</code>'
             nav.append(f'<li><a href="#{anchor}">{label}</a></li>')
             sections.append(
-                f'<section id="{anchor}"><h3>{label}</h3><p>{escape(op.get("summary", ""))}</p>'
+                f'<section id="{anchor}"><h3>{label}</h3><p>{_prose(op.get("summary", ""))}</p>'
                 f"{_parameters(op)}{_body_and_responses(op)}</section>"
             )
     schemas = "".join(
         f'<section id="{_anchor(name)}"><h3>{escape(name)}</h3>'
-        f"<p>{escape(str(schema.get('description', '')))}</p>{_properties_table(schema)}</section>"
+        f"<p>{_prose(schema.get('description', ''))}</p>{_properties_table(schema)}</section>"
         for name, schema in document["components"]["schemas"].items()
     )
     return (
@@ -162,7 +181,7 @@ def render(document: dict[str, Any]) -> str:
         f'<p class="muted">Version {escape(info["version"])}'
         f" · OpenAPI {escape(document['openapi'])}"
         ' · machine-readable: <a href="/openapi.json">/openapi.json</a></p>'
-        f"<p>{escape(info.get('description', ''))}</p>"
+        f"<p>{_prose(info.get('description', ''))}</p>"
         f"<nav><h2>Endpoints</h2><ul>{''.join(nav)}</ul></nav>"
         f"<main>{''.join(sections)}<h2>Schemas</h2>{schemas}</main></body></html>"
     )

@@ -93,14 +93,15 @@ class Endpoint:
 
 def _endpoints() -> dict[str, Endpoint]:
     table = {V1_TOKEN_PATH: Endpoint(V1_TOKEN_PATH, "v1", "token", "token-request")}
+    operations: tuple[tuple[str, Operation, str], ...] = (
+        (TOKEN_PATH, "token", "token-request"),
+        (INTROSPECT_PATH, "introspect", "introspection-request"),
+        (REVOKE_PATH, "revoke", "revocation-request"),
+    )
     for version in VERSIONS:
-        for template, operation, contract in (
-            (TOKEN_PATH, "token", "token-request"),
-            (INTROSPECT_PATH, "introspect", "introspection-request"),
-            (REVOKE_PATH, "revoke", "revocation-request"),
-        ):
+        for template, operation, contract in operations:
             path = template.format(version=version)
-            table[path] = Endpoint(path, version, operation, contract)  # type: ignore[arg-type]
+            table[path] = Endpoint(path, version, operation, contract)
     return table
 
 

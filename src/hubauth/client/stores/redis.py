@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from hubauth.client import _json
 from hubauth.client.errors import StoreUnavailable
 from hubauth.client.stores.base import StoredState
 from hubauth.client.tokens import TokenSet
@@ -87,7 +86,7 @@ class RedisTokenStore:
             return None
         reason = data.get(b"reconnect_reason")
         return StoredState(
-            TokenSet.from_dict(orjson.loads(data[b"tokens"])),
+            TokenSet.from_dict(_json.loads(data[b"tokens"])),
             int(data[b"version"]),
             reason.decode() if reason else None,
             int(data.get(b"retry_not_before_ms", b"0")),
@@ -130,4 +129,4 @@ class RedisTokenStore:
 
 
 def _dump(tokens: TokenSet) -> str:
-    return orjson.dumps(tokens.to_dict()).decode()
+    return _json.dumps(tokens.to_dict())

@@ -12,8 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-
+from hubauth.client import _json
 from hubauth.client.stores.base import StoredState, checked_identifier
 from hubauth.client.tokens import TokenSet
 
@@ -90,7 +89,7 @@ class SqlTokenStore(ABC):
             return None
         tokens, version, reason, retry_not_before = rows[0]
         return StoredState(
-            TokenSet.from_dict(orjson.loads(tokens)), int(version), reason, int(retry_not_before)
+            TokenSet.from_dict(_json.loads(tokens)), int(version), reason, int(retry_not_before)
         )
 
     def put(self, key: str, tokens: TokenSet) -> StoredState:
@@ -121,4 +120,4 @@ class SqlTokenStore(ABC):
 
 
 def _dump(tokens: TokenSet) -> str:
-    return orjson.dumps(tokens.to_dict()).decode()
+    return _json.dumps(tokens.to_dict())
