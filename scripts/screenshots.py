@@ -84,7 +84,9 @@ def _install_url(base: str, client_id: str, **extra: str) -> str:
 
 def _shoot(page: Page, out: Path, name: str, width: str) -> None:
     path = out / f"{name}-{width}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # A phone shows what fits its screen (the consent decision must be there without
+    # scrolling, issue 17); a full-page capture would strand the sticky actions mid-page.
+    page.screenshot(path=str(path), full_page=width != "phone")
     print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 

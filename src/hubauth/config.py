@@ -94,6 +94,28 @@ class Settings(BaseSettings):
     uniform_token_errors: bool = Field(
         False, description="Answer a foreign refresh token exactly as an unknown one"
     )
+    rotation_grace: int = Field(
+        30,
+        ge=0,
+        le=300,
+        description="Under rotate: seconds a retired refresh token may be retried while its "
+        "successor is unused (0: off; per app: apps set-rotation-grace)",
+    )
+    code_retry_grace: int = Field(
+        0,
+        ge=0,
+        le=60,
+        description="Seconds a used code may be redeemed again by its client (same redirect "
+        "URI and PKCE verifier, first tokens unused); 0: refused, as RFC 6749 4.1.2 requires",
+    )
+    db_timeout: float = Field(
+        10, ge=0.5, le=120, description="Longest wait for the database per request (s) before 503"
+    )
+    v1_refresh_token_client_auth: bool = Field(
+        False,
+        description="v1 refresh-token GET and DELETE also require the owning client's "
+        "credentials (HTTP Basic); HubSpot requires only the token",
+    )
     allow_query_credentials_v1: bool = Field(
         True, description="Accept client_secret/refresh_token in the v1 token query string"
     )
@@ -254,6 +276,9 @@ class Settings(BaseSettings):
             v3_revoke_access_tokens=self.v3_revoke_access_tokens,
             revoke_on_code_replay=self.revoke_on_code_replay,
             uniform_token_errors=self.uniform_token_errors,
+            rotation_grace_s=self.rotation_grace,
+            code_retry_grace_s=self.code_retry_grace,
+            v1_refresh_token_client_auth=self.v1_refresh_token_client_auth,
             hublet=self.hublet,
             redirect_uri_policy=self.redirect_uri_policy,
             install_page_rules=self.install_page_rules,

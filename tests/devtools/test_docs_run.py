@@ -230,3 +230,14 @@ def test_doc_block_runs(block: Block, tmp_path: Path, monkeypatch: pytest.Monkey
         check(block, tmp_path)
     else:
         check(block)
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_no_table_is_cut_by_a_blank_line(doc: str) -> None:
+    """Markdown ends a table at a blank line: rows after it render as a stray paragraph
+    (issue 17: the README's configuration table lost its last rows that way)."""
+    lines = (ROOT / doc).read_text().splitlines()
+    for i in range(1, len(lines) - 1):
+        if not lines[i].strip():
+            before, after = lines[i - 1], lines[i + 1]
+            assert not (before.startswith("|") and after.startswith("|")), f"{doc}:{i + 1}"

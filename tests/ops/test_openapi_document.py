@@ -121,6 +121,7 @@ class Env:
     seed: Seed
     limited: httpx.AsyncClient
     retired: httpx.AsyncClient
+    strict: httpx.AsyncClient
 
     async def tokens(self) -> dict[str, Any]:
         code = await mint_code(self.ctx, self.seed)
@@ -313,6 +314,23 @@ for _operation, _method, _path in (
 ):
     SCENARIOS[(_operation, 410)] = lambda env, m=_method, p=_path: env.retired.request(m, p)
 
+for _operation, _method in (
+    ("v1_refresh_token_metadata", "GET"),
+    ("v1_delete_refresh_token", "DELETE"),
+):
+    SCENARIOS[(_operation, 401)] = lambda env, m=_method: env.strict.request(
+        m, f"/oauth/v1/refresh-tokens/{UNKNOWN_RT}"
+    )
+
+
+@pytest.fixture
+async def strict_client(settings: Settings, store: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
+    """HUBAUTH_V1_REFRESH_TOKEN_CLIENT_AUTH=true: v1 refresh-token calls need client auth."""
+    strict = settings.model_copy(update={"v1_refresh_token_client_auth": True})
+    app = create_app(strict, store=store, contract_check=official_check)
+    async with app.router.lifespan_context(app), asgi_client(app) as c:
+        yield c
+
 
 @pytest.fixture
 async def retired_client(settings: Settings, store: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
@@ -365,13 +383,14 @@ async def test_documented_response_matches_what_the_server_sends(
     down_client: httpx.AsyncClient,
     limited_client: httpx.AsyncClient,
     retired_client: httpx.AsyncClient,
+    strict_client: httpx.AsyncClient,
     ctx: Context,
     seeded: Seed,
 ) -> None:
     doc = (await ops_client.get("/openapi.json")).json()
     documented = _responses(doc)[(operation, status)]
     response = await SCENARIOS[(operation, status)](
-        Env(ops_client, down_client, ctx, seeded, limited_client, retired_client)
+        Env(ops_client, down_client, ctx, seeded, limited_client, retired_client, strict_client)
     )
     assert response.status_code == status, response.text
     content = documented.get("content")

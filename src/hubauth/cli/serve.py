@@ -128,7 +128,7 @@ def _create_key(settings: Settings) -> None:
 
 def _claim(settings: Settings, demo: bool) -> Presence:
     """With --demo, the exclusive lock (no other server on this database); else nothing yet."""
-    presence = run(_presence(settings.database_url))
+    presence: Presence = run(_presence(settings.database_url))
     if demo and not presence.try_exclusive():
         presence.release()
         raise RuntimeFailure(ALREADY_SERVING)

@@ -16,7 +16,7 @@ from hubauth.core import scopes as scope_rules
 from hubauth.core import tokens
 from hubauth.core.context import Context
 from hubauth.core.errors import TokenNotFound
-from hubauth.core.models import AccessTokenRecord, RefreshTokenRecord, TokenUse
+from hubauth.core.models import AccessTokenRecord, App, RefreshTokenRecord, TokenUse
 
 SCOPE_CATALOG: tuple[str, ...] = tuple(sorted(scope_rules.DESCRIPTIONS))
 
@@ -35,12 +35,17 @@ async def live_access_token(ctx: Context, token: str) -> tuple[AccessTokenRecord
     return record, remaining_ms // 1000
 
 
-async def live_refresh_token(ctx: Context, token: str) -> RefreshTokenRecord:
+async def live_refresh_token(
+    ctx: Context, token: str, owner: App | None = None
+) -> RefreshTokenRecord:
+    """The live refresh token; with ``owner``, only if that app owns it (another app's token
+    is "not found", exactly like an unknown one)."""
     if not tokens.plausible_token(token):
         raise TokenNotFound
     record = await ctx.store.find_refresh_token(ctx.hasher.candidates(token))
     if (
         record is None
+        or (owner is not None and record.app_id != owner.app_id)
         or record.revoked_ms is not None
         or record.rotated_ms is not None
         or not record.install_active
@@ -110,10 +115,13 @@ async def access_token_info(ctx: Context, token: str) -> dict[str, object]:
     return body
 
 
-async def refresh_token_info(ctx: Context, token: str) -> dict[str, object]:
+async def refresh_token_info(
+    ctx: Context, token: str, owner: App | None = None
+) -> dict[str, object]:
     """The v1 ``RefreshTokenMetadata`` (the founding contract) plus HubSpot's ``token_type``
-    and ``hub_domain`` (spec §1.4; the literal ``"refresh"`` is our choice, §7 item 5)."""
-    record = await live_refresh_token(ctx, token)
+    and ``hub_domain`` (spec §1.4; the literal ``"refresh"`` is our choice, §7 item 5).
+    ``owner``: see :func:`live_refresh_token`."""
+    record = await live_refresh_token(ctx, token, owner)
     return {
         "token": token,
         "user": record.user_email,

@@ -33,6 +33,8 @@ class App:
     refresh_policy: RefreshPolicy = RefreshPolicy.STATIC
     #: Server key the secret's digest was made under; None = legacy raw HMAC (core/keys.py).
     client_secret_key_id: str | None = None
+    #: Overrides the server-wide rotation grace (seconds) for this app; None: the setting.
+    rotation_grace_s: int | None = None
     #: After ``apps rotate-secret --grace``: the old secret's hash, valid until the given time.
     previous_secret_hash: bytes | None = None
     previous_secret_until_ms: int | None = None
@@ -100,6 +102,8 @@ class NewRefreshToken:
     family_id: str
     created_ms: int
     key_id: str | None = None
+    #: The refresh token this one replaces under rotation (the link a grace retry follows).
+    parent_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,8 @@ class RefreshTokenRecord:
     #: an older key is re-hashed under the newest one on use (core/keys.py).
     token_hash: bytes = b""
     key_id: str | None = None
+    #: The app's own rotation grace (seconds), None: the server-wide setting.
+    rotation_grace_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

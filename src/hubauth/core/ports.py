@@ -107,6 +107,10 @@ class Store(Protocol):
 
     async def set_refresh_policy(self, app_id: int, policy: RefreshPolicy) -> bool: ...
 
+    async def set_rotation_grace(self, app_id: int, seconds: int | None) -> bool:
+        """The app's own rotation grace; None returns it to the server-wide setting."""
+        ...
+
     async def find_user(self, user_id: int) -> User | None: ...
 
     async def find_user_by_email(self, email: str) -> User | None: ...
@@ -141,6 +145,21 @@ class Store(Protocol):
         """Atomically mark the code consumed and store both tokens; False if already consumed."""
         ...
 
+    async def redeem_code_again(
+        self,
+        code_hash: bytes,
+        first_family: str,
+        consumed_since_ms: int,
+        now_ms: int,
+        refresh: NewRefreshToken,
+        access: NewAccessToken,
+    ) -> bool:
+        """Atomically replace a redemption: if the code was consumed at or after
+        ``consumed_since_ms`` into ``first_family`` and that family's refresh token was never
+        used, revoke the family's tokens, point the code at ``refresh.family_id`` and store
+        both tokens; False, writing nothing, otherwise."""
+        ...
+
     # --- tokens -------------------------------------------------------------------------------
     async def find_refresh_token(self, token_hash: Hashes) -> RefreshTokenRecord | None: ...
 
@@ -154,10 +173,24 @@ class Store(Protocol):
 
     async def issue_access_token(self, access: NewAccessToken) -> None: ...
 
+    async def issue_access_token_if_live(self, refresh_id: int, access: NewAccessToken) -> bool:
+        """Store ``access`` only if refresh token ``refresh_id`` is still live (not revoked, not
+        rotated, install active) in the same statement; False (nothing written) otherwise."""
+        ...
+
     async def rotate_refresh_token(
         self, refresh_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
     ) -> bool:
         """Atomically retire ``refresh_id`` and store its successor; False if it was not live."""
+        ...
+
+    async def replace_unused_successor(
+        self, retired_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
+    ) -> bool:
+        """Rotation grace: atomically retire the live, never-used successor of ``retired_id``
+        (and the access token issued with it) and store ``new_refresh`` (whose ``parent_id`` is
+        ``retired_id``) and ``access`` instead; False, writing nothing, if there is no such
+        successor (it was used, revoked, or another retry replaced it meanwhile)."""
         ...
 
     async def revoke_refresh_token(

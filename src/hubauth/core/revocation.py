@@ -9,15 +9,17 @@ from hubauth.core import clients, token_params, tokens
 from hubauth.core.context import Context
 from hubauth.core.errors import TokenNotFound
 from hubauth.core.metadata import live_refresh_token
+from hubauth.core.models import App
 from hubauth.core.token_params import TokenKind
 
 
-async def delete_refresh_token(ctx: Context, token: str) -> None:
+async def delete_refresh_token(ctx: Context, token: str, owner: App | None = None) -> None:
     """v1 DELETE: the refresh token dies; access tokens minted from it live on unless the
-    ``revoke_access_tokens_with_refresh`` policy says otherwise (HubSpot default: they live)."""
+    ``revoke_access_tokens_with_refresh`` policy says otherwise (HubSpot default: they live).
+    With ``owner``, only that app's token is deleted (others are "not found")."""
     # A token the metadata endpoint reports as dead (e.g. its hub was deleted) is "not found"
     # here too: answering 204 for it would tell a prober that it once existed.
-    await live_refresh_token(ctx, token)
+    await live_refresh_token(ctx, token, owner)
     token_hash = ctx.hasher.candidates(token)
     revoked = await ctx.store.revoke_refresh_token(
         token_hash,

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -41,6 +42,8 @@ apps = Table(
     Column("optional_scopes", Text, nullable=False, default=""),
     Column("is_private_distribution", Boolean, nullable=False, default=False),
     Column("refresh_policy", String(16), nullable=False, default="static"),
+    #: Seconds a rotated refresh token may be retried (docs/decisions.md); NULL: server-wide.
+    Column("rotation_grace_s", Integer, nullable=True),
     Column("created_ms", BigInteger, nullable=False),
     Column("key_id", String(16), nullable=True),
     # apps rotate-secret --grace: the old secret keeps working until previous_secret_until_ms
@@ -124,8 +127,16 @@ refresh_tokens = Table(
     Column("revoked_ms", BigInteger, nullable=True),
     Column("rotated_ms", BigInteger, nullable=True),
     Column("key_id", String(16), nullable=True),
+    #: The refresh token this one was rotated from (its successor's link back; NULL otherwise).
+    Column("parent_id", BigId, nullable=True),
     Index("ix_refresh_tokens_family_id", "family_id"),
     Index("ix_refresh_tokens_app_hub", "app_id", "hub_id"),
+    Index(
+        "ix_refresh_tokens_parent_id",
+        "parent_id",
+        postgresql_where=text("parent_id IS NOT NULL"),
+        sqlite_where=text("parent_id IS NOT NULL"),
+    ),
 )
 
 access_tokens = Table(

@@ -13,12 +13,23 @@ import contextlib
 import functools
 import os
 import sqlite3
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
 import orjson
-from sqlalchemy import and_, bindparam, delete, event, func, insert, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -100,6 +111,34 @@ def _unavailable_on_db_loss(
     return wrapper
 
 
+def _bounded(
+    fn: Callable[Concatenate[SqlStore, P], Awaitable[T]],
+) -> Callable[Concatenate[SqlStore, P], Awaitable[T]]:
+    """A SQLAlchemy-path operation a request waits for: the request waits at most the store's
+    timeout, then gets a 503 (TimeoutError -> StoreUnavailable). The operation itself is not
+    cancelled but finishes in the background, bounded by asyncpg's command timeout: cancelled
+    mid-statement, SQLAlchemy would wait for a ROLLBACK on the same frozen server (issue 21),
+    and each such wait is another request's worth of time."""
+
+    @functools.wraps(fn)
+    async def wrapper(self: SqlStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        work = asyncio.ensure_future(fn(self, *args, **kwargs))
+        try:
+            return await asyncio.wait_for(asyncio.shield(work), self.timeout)
+        except BaseException:
+            if not work.done():
+                work.add_done_callback(_forget)
+            raise
+
+    return wrapper
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    """An abandoned operation's outcome: nobody waits for it any more (no "never retrieved")."""
+    if not task.cancelled():
+        task.exception()
+
+
 #: SQLSTATEs (PostgreSQL appendix A) that mean "the database cannot serve right now" rather
 #: than "this statement is wrong": connection exceptions (08), insufficient resources (53, e.g.
 #: too many connections, disk full), shutdown/starting up (57P01-57P03), system I/O errors
@@ -136,6 +175,7 @@ def _app(row: Mapping[str, Any]) -> App:
         is_private_distribution=bool(row["is_private_distribution"]),
         refresh_policy=RefreshPolicy(row["refresh_policy"]),
         client_secret_key_id=row["key_id"],
+        rotation_grace_s=row["rotation_grace_s"],
         previous_secret_hash=(
             bytes(row["previous_secret_hash"]) if row["previous_secret_hash"] else None
         ),
@@ -162,6 +202,7 @@ _REFRESH_QUERY = select(
     refresh_tokens.c.app_id,
     apps.c.client_id,
     apps.c.refresh_policy,
+    apps.c.rotation_grace_s,
     refresh_tokens.c.install_id,
     refresh_tokens.c.hub_id,
     hubs.c.hub_domain,
@@ -242,6 +283,7 @@ _REFRESH_COLUMNS = (
     "family_id",
     "created_ms",
     "key_id",
+    "parent_id",
 )
 
 #: A lookup's digests: one, or every digest the value may be stored under (core/keys.py).
@@ -254,6 +296,45 @@ def _hashes(value: Hashes) -> tuple[bytes, ...]:
 
 def _hash_params(hashes: tuple[bytes, ...]) -> dict[str, bytes]:
     return {f"h{i}": h for i, h in enumerate(hashes)}
+
+
+#: The refresh token's install is still active (correlated: one primary-key probe).
+_INSTALL_ACTIVE = (
+    select(installs.c.install_id)
+    .where(
+        installs.c.install_id == refresh_tokens.c.install_id,
+        installs.c.uninstalled_ms.is_(None),
+    )
+    .exists()
+)
+
+#: A refresh token that may still be used: not revoked, not rotated, its install active.
+_REFRESH_LIVE = (
+    refresh_tokens.c.revoked_ms.is_(None),
+    refresh_tokens.c.rotated_ms.is_(None),
+    _INSTALL_ACTIVE,
+)
+
+
+def _access_if_live() -> Any:
+    """``INSERT INTO access_tokens … SELECT … FROM live``: the access token is written only if
+    the refresh token is still live when the statement runs, in the same statement
+    (issue 15 item 9, RFC 7009 §2.2). On PostgreSQL ``live`` takes a ``FOR SHARE`` row lock,
+    which a concurrent revocation's ``UPDATE`` of that row must wait for (and, if the
+    revocation committed first, the row is re-checked and no longer matches); the
+    revocation's later ``UPDATE access_tokens`` then sees this token. Shared, so concurrent
+    refreshes of one static token do not queue behind each other. SQLite serialises writers
+    (``BEGIN IMMEDIATE``), so the plain check is enough there; the lock clause compiles away.
+    """
+    live = (
+        select(refresh_tokens.c.refresh_id)
+        .where(refresh_tokens.c.refresh_id == bindparam("p_refresh_id"), *_REFRESH_LIVE)
+        .with_for_update(read=True)
+        .cte("live")
+    )
+    columns = [access_tokens.c[name] for name in _ACCESS_COLUMNS]
+    values = select(*(bindparam(c.name, type_=c.type) for c in columns)).select_from(live)
+    return insert(access_tokens).from_select(columns, values)
 
 
 class _HotStatements:
@@ -276,12 +357,85 @@ class _HotStatements:
         )
         self.retire_refresh = hot.compile(
             update(refresh_tokens)
-            .where(
-                refresh_tokens.c.refresh_id == bindparam("p_id"),
-                refresh_tokens.c.rotated_ms.is_(None),
-                refresh_tokens.c.revoked_ms.is_(None),
-            )
+            .where(refresh_tokens.c.refresh_id == bindparam("p_id"), *_REFRESH_LIVE)
             .values(rotated_ms=bindparam("p_now"))
+        )
+        self.insert_access_if_live = hot.compile(_access_if_live())
+        # Code exchange retried (opt-in, docs/decisions.md): the code moves to the new family
+        # only if it still points at the first one and was consumed recently ...
+        self.move_code = hot.compile(
+            update(auth_codes)
+            .where(
+                auth_codes.c.code_hash == bindparam("h"),
+                auth_codes.c.family_id == bindparam("p_old"),
+                auth_codes.c.consumed_ms >= bindparam("p_since"),
+            )
+            .values(family_id=bindparam("p_family"))
+        )
+        # ... and the first family's one refresh token is revoked only if it was never used:
+        # not rotated, and no access token minted from it besides the code's own.
+        family_access_count = (
+            select(func.count())
+            .select_from(access_tokens)
+            .where(access_tokens.c.family_id == bindparam("p_old"))
+            .scalar_subquery()
+        )
+        self.revoke_unused_first_refresh = hot.compile(
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.family_id == bindparam("p_old"),
+                refresh_tokens.c.parent_id.is_(None),
+                refresh_tokens.c.revoked_ms.is_(None),
+                refresh_tokens.c.rotated_ms.is_(None),
+                family_access_count == literal_column("1"),
+            )
+            .values(revoked_ms=bindparam("p_now"))
+        )
+        self.revoke_family_access = hot.compile(
+            update(access_tokens)
+            .where(
+                access_tokens.c.family_id == bindparam("p_old"),
+                access_tokens.c.revoked_ms.is_(None),
+            )
+            .values(revoked_ms=bindparam("p_now"))
+        )
+        # A no-op UPDATE: the row lock that queues concurrent grace retries of one token.
+        self.lock_retired = hot.compile(
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.refresh_id == bindparam("p_parent"),
+                refresh_tokens.c.revoked_ms.is_(None),
+                refresh_tokens.c.rotated_ms.is_not(None),
+            )
+            .values(rotated_ms=refresh_tokens.c.rotated_ms)
+        )
+        # Rotation grace (docs/decisions.md): the retired token's live successor, if it was
+        # never used (under rotation, using it rotates it), is retired in its place ...
+        self.retire_unused_successor = hot.compile(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.parent_id == bindparam("p_parent"), *_REFRESH_LIVE)
+            .values(rotated_ms=bindparam("p_now"))
+        )
+        # ... with the access token issued beside it (same family, same instant): the lost
+        # response carried it, so nobody legitimate holds it. An access token of the retired
+        # token's own issue is never matched (strictly later), so if both were issued in the
+        # same millisecond the successor's simply lives out its lifetime.
+        retired_now = select(refresh_tokens.c.created_ms).where(
+            refresh_tokens.c.parent_id == bindparam("p_parent"),
+            refresh_tokens.c.rotated_ms == bindparam("p_now"),
+        )
+        parent_issued = select(refresh_tokens.c.created_ms).where(
+            refresh_tokens.c.refresh_id == bindparam("p_parent")
+        )
+        self.revoke_successor_access = hot.compile(
+            update(access_tokens)
+            .where(
+                access_tokens.c.family_id == bindparam("p_family"),
+                access_tokens.c.revoked_ms.is_(None),
+                access_tokens.c.created_ms.in_(retired_now.scalar_subquery()),
+                access_tokens.c.created_ms > parent_issued.scalar_subquery(),
+            )
+            .values(revoked_ms=bindparam("p_now"))
         )
 
     def lookup(self, kind: str, count: int) -> Statement:
@@ -328,18 +482,23 @@ def _refresh_params(token: NewRefreshToken) -> dict[str, Any]:
         "family_id": token.family_id,
         "created_ms": token.created_ms,
         "key_id": token.key_id,
+        "parent_id": token.parent_id,
     }
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int = 10_000) -> None:
     # WAL lets readers run beside the one writer; the busy timeout makes writers queue instead
     # of failing when several worker processes share the file.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+#: The default of the ``db_timeout`` setting (seconds).
+DB_TIMEOUT_S = 10.0
 
 
 def _create_private(path: str | None) -> None:
@@ -353,12 +512,15 @@ def _create_private(path: str | None) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, pool_size: int = 10, timeout: float = DB_TIMEOUT_S
+) -> AsyncEngine:
     url = to_async_url(database_url)
     if url.get_backend_name() == "sqlite":
         _create_private(url.database)
         engine = create_async_engine(url)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        pragmas = functools.partial(_sqlite_pragmas, busy_ms=int(timeout * 1000))
+        event.listen(engine.sync_engine, "connect", pragmas)
         return engine
     return create_async_engine(
         url,
@@ -366,28 +528,35 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         pool_timeout=5,
         pool_recycle=1800,
-        connect_args={"timeout": 5, "command_timeout": 10},
+        connect_args={"timeout": min(5, timeout), "command_timeout": timeout},
     )
 
 
 class SqlStore:
     """:class:`~hubauth.core.ports.Store` over an :class:`AsyncEngine`."""
 
-    def __init__(self, engine: AsyncEngine, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, pool_size: int = 10, timeout: float = DB_TIMEOUT_S
+    ) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._hot: HotPath = hot_path_for(engine.url, pool_size)
+        self.timeout = timeout
+        self._hot: HotPath = hot_path_for(engine.url, pool_size, timeout)
         self._sql = _HotStatements(self._hot)
 
     @classmethod
-    def from_url(cls, database_url: str, *, pool_size: int = 10) -> SqlStore:
-        return cls(create_engine(database_url, pool_size=pool_size), pool_size=pool_size)
+    def from_url(
+        cls, database_url: str, *, pool_size: int = 10, timeout: float = DB_TIMEOUT_S
+    ) -> SqlStore:
+        engine = create_engine(database_url, pool_size=pool_size, timeout=timeout)
+        return cls(engine, pool_size=pool_size, timeout=timeout)
 
     async def close(self) -> None:
         await self._hot.close()
         await self.engine.dispose()
 
     @_unavailable_on_db_loss
+    @_bounded
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(select(1))
@@ -445,6 +614,7 @@ class SqlStore:
         return _app(row) if row else None
 
     @_unavailable_on_db_loss
+    @_bounded
     async def find_app(self, app_id: int) -> App | None:
         row = await self._one(select(apps).where(apps.c.app_id == app_id))
         return _app(row._mapping) if row else None
@@ -503,6 +673,14 @@ class SqlStore:
         return result.rowcount == 1
 
     @_unavailable_on_db_loss
+    async def set_rotation_grace(self, app_id: int, seconds: int | None) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(apps).where(apps.c.app_id == app_id).values(rotation_grace_s=seconds)
+            )
+        return result.rowcount == 1
+
+    @_unavailable_on_db_loss
     async def create_hub(
         self, hub_domain: str, hublet: str = "na1", hub_id: int | None = None, now_ms: int = 0
     ) -> Hub:
@@ -512,11 +690,13 @@ class SqlStore:
         return _hub(await self._insert_returning(hubs, values, "hub"))
 
     @_unavailable_on_db_loss
+    @_bounded
     async def find_hub(self, hub_id: int) -> Hub | None:
         row = await self._one(select(hubs).where(hubs.c.hub_id == hub_id))
         return _hub(row) if row else None
 
     @_unavailable_on_db_loss
+    @_bounded
     async def delete_hub(self, hub_id: int, now_ms: int) -> bool:
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -551,11 +731,13 @@ class SqlStore:
             )
 
     @_unavailable_on_db_loss
+    @_bounded
     async def find_user(self, user_id: int) -> User | None:
         row = await self._one(select(users).where(users.c.user_id == user_id))
         return _user(row) if row else None
 
     @_unavailable_on_db_loss
+    @_bounded
     async def find_user_by_email(self, email: str) -> User | None:
         row = await self._one(select(users).where(users.c.email == email))
         return _user(row) if row else None
@@ -567,6 +749,7 @@ class SqlStore:
             await conn.execute(stmt)
 
     @_unavailable_on_db_loss
+    @_bounded
     async def list_user_hubs(self, user_id: int) -> list[Hub]:
         stmt = (
             select(hubs)
@@ -584,6 +767,7 @@ class SqlStore:
     # --- installs -----------------------------------------------------------------------------
 
     @_unavailable_on_db_loss
+    @_bounded
     async def upsert_install(
         self, app_id: int, hub_id: int, user_id: int, scopes: Sequence[str], now_ms: int
     ) -> Install:
@@ -605,6 +789,7 @@ class SqlStore:
         return Install(install_id, app_id, hub_id, user_id, tuple(scopes))
 
     @_unavailable_on_db_loss
+    @_bounded
     async def uninstall(self, app_id: int, hub_id: int, now_ms: int) -> int:
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -616,7 +801,9 @@ class SqlStore:
                 )
                 .values(uninstalled_ms=now_ms)
             )
-            for table in (refresh_tokens, access_tokens):
+            # Refresh tokens twice, as in revoke_family: a successor a concurrent rotation
+            # inserted after the first UPDATE's snapshot is caught by the second.
+            for table in (refresh_tokens, access_tokens, refresh_tokens):
                 await conn.execute(
                     update(table)
                     .where(
@@ -631,6 +818,7 @@ class SqlStore:
     # --- authorization codes ------------------------------------------------------------------
 
     @_unavailable_on_db_loss
+    @_bounded
     async def save_code(self, code: AuthCode) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -683,11 +871,42 @@ class SqlStore:
         # The conditional UPDATE comes first so SQLite takes its write lock up front and
         # PostgreSQL's row lock serialises racers: exactly one sees rowcount 1.
         return await self._hot.transaction(
-            (
-                self._sql.consume_code,
-                {"h": code_hash, "p_now": now_ms, "p_family": refresh.family_id},
-            ),
             [
+                (
+                    self._sql.consume_code,
+                    {"h": code_hash, "p_now": now_ms, "p_family": refresh.family_id},
+                )
+            ],
+            [
+                (self._sql.insert_refresh, _refresh_params(refresh)),
+                (self._sql.insert_access, _access_params(access)),
+            ],
+        )
+
+    @_unavailable_on_db_loss
+    async def redeem_code_again(
+        self,
+        code_hash: bytes,
+        first_family: str,
+        consumed_since_ms: int,
+        now_ms: int,
+        refresh: NewRefreshToken,
+        access: NewAccessToken,
+    ) -> bool:
+        step = {
+            "h": code_hash,
+            "p_old": first_family,
+            "p_since": consumed_since_ms,
+            "p_now": now_ms,
+            "p_family": refresh.family_id,
+        }
+        return await self._hot.transaction(
+            [
+                (self._sql.move_code, step),
+                (self._sql.revoke_unused_first_refresh, step),
+            ],
+            [
+                (self._sql.revoke_family_access, step),
                 (self._sql.insert_refresh, _refresh_params(refresh)),
                 (self._sql.insert_access, _access_params(access)),
             ],
@@ -723,6 +942,7 @@ class SqlStore:
             refresh_policy=RefreshPolicy(row["refresh_policy"]),
             token_hash=bytes(row["token_hash"]),
             key_id=row["key_id"],
+            rotation_grace_s=row["rotation_grace_s"],
         )
 
     @_unavailable_on_db_loss
@@ -771,14 +991,20 @@ class SqlStore:
 
     @_unavailable_on_db_loss
     async def issue_access_token(self, access: NewAccessToken) -> None:
-        await self._hot.transaction(None, [(self._sql.insert_access, _access_params(access))])
+        await self._hot.transaction([], [(self._sql.insert_access, _access_params(access))])
+
+    @_unavailable_on_db_loss
+    async def issue_access_token_if_live(self, refresh_id: int, access: NewAccessToken) -> bool:
+        params = _access_params(access)
+        params["p_refresh_id"] = refresh_id
+        return await self._hot.transaction([(self._sql.insert_access_if_live, params)], [])
 
     @_unavailable_on_db_loss
     async def rotate_refresh_token(
         self, refresh_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
     ) -> bool:
         return await self._hot.transaction(
-            (self._sql.retire_refresh, {"p_id": refresh_id, "p_now": now_ms}),
+            [(self._sql.retire_refresh, {"p_id": refresh_id, "p_now": now_ms})],
             [
                 (self._sql.insert_refresh, _refresh_params(new_refresh)),
                 (self._sql.insert_access, _access_params(access)),
@@ -786,6 +1012,28 @@ class SqlStore:
         )
 
     @_unavailable_on_db_loss
+    async def replace_unused_successor(
+        self, retired_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
+    ) -> bool:
+        # Concurrent retries of one retired token queue on its row (PostgreSQL; SQLite's
+        # write lock does the same), so each one's successor lookup runs after the previous
+        # retry committed and finds that retry's successor: never two live successors, and
+        # the later retry wins (docs/decisions.md, "Rotation grace").
+        step = {"p_parent": retired_id, "p_now": now_ms, "p_family": new_refresh.family_id}
+        return await self._hot.transaction(
+            [
+                (self._sql.lock_retired, step),
+                (self._sql.retire_unused_successor, step),
+            ],
+            [
+                (self._sql.revoke_successor_access, step),
+                (self._sql.insert_refresh, _refresh_params(new_refresh)),
+                (self._sql.insert_access, _access_params(access)),
+            ],
+        )
+
+    @_unavailable_on_db_loss
+    @_bounded
     async def revoke_refresh_token(
         self, token_hash: Hashes, now_ms: int, *, with_access_tokens: bool
     ) -> bool:
@@ -815,6 +1063,7 @@ class SqlStore:
         return True
 
     @_unavailable_on_db_loss
+    @_bounded
     async def revoke_access_token(self, token_hash: Hashes, now_ms: int) -> bool:
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -828,10 +1077,14 @@ class SqlStore:
         return result.rowcount == 1
 
     @_unavailable_on_db_loss
+    @_bounded
     async def revoke_family(self, family_id: str, now_ms: int) -> int:
         total = 0
         async with self.engine.begin() as conn:
-            for table in (refresh_tokens, access_tokens):
+            # Refresh tokens a second time: on PostgreSQL (READ COMMITTED) the first UPDATE may
+            # have waited for a rotation holding one of the family's rows, whose successor was
+            # inserted after that UPDATE's snapshot; once it committed, the next statement sees it.
+            for table in (refresh_tokens, access_tokens, refresh_tokens):
                 result = await conn.execute(
                     update(table)
                     .where(table.c.family_id == family_id, table.c.revoked_ms.is_(None))

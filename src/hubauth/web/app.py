@@ -79,7 +79,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own_store = store is None
-        active = store or SqlStore.from_url(settings.database_url, pool_size=settings.db_pool_size)
+        active = store or SqlStore.from_url(
+            settings.database_url, pool_size=settings.db_pool_size, timeout=settings.db_timeout
+        )
         try:
             if own_store:
                 schema = await migrate.status(active.engine)
