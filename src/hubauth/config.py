@@ -8,6 +8,7 @@ values with secrets masked.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -198,6 +199,12 @@ class Settings(BaseSettings):
         "scopes are shown on the page; rfc6749: both redirect to the app with "
         "error=access_denied / invalid_scope",
     )
+    client_assertion_max_lifetime: int = Field(
+        300,
+        ge=10,
+        le=3600,
+        description="Longest lifetime of a private_key_jwt client assertion (exp - iat), seconds",
+    )
     v1_sunset: V1Sunset = Field(
         V1Sunset.ANNOUNCE,
         description="OAuth v1's retirement on 2027-02-16: announce (Deprecation, Sunset and Link "
@@ -209,6 +216,16 @@ class Settings(BaseSettings):
         ge=1,
         le=600,
         description="On SIGTERM, seconds a worker may spend finishing in-flight requests",
+    )
+    dev: bool = Field(
+        False,
+        description="Developer mode: the control API and dashboard under /_hubauth/ (never in "
+        "production; `hubauth serve --dev`)",
+    )
+    dev_allow_remote: bool = Field(
+        False,
+        description="Allow dev mode on a non-loopback host (anyone who reaches it controls "
+        "the clock, tokens and faults)",
     )
 
     @field_validator("database_url")
@@ -260,6 +277,18 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @model_validator(mode="after")
+    def _dev_only_on_loopback(self) -> Settings:
+        # The control API has no authentication: on a reachable address anyone could move the
+        # clock or revoke tokens, so a remote dev server must be asked for explicitly.
+        if self.dev and not self.dev_allow_remote and not is_loopback_host(self.host):
+            raise ValueError(
+                f"dev mode on the non-loopback host {self.host!r} would expose the control "
+                "API to the network; use --host 127.0.0.1, or --dev-allow-remote "
+                "(HUBAUTH_DEV_ALLOW_REMOTE=true) if that is really wanted"
+            )
+        return self
+
     # --- derived ---------------------------------------------------------------------------------
 
     @property
@@ -282,6 +311,7 @@ class Settings(BaseSettings):
             hublet=self.hublet,
             redirect_uri_policy=self.redirect_uri_policy,
             install_page_rules=self.install_page_rules,
+            client_assertion_max_lifetime_s=self.client_assertion_max_lifetime,
         )
 
     def keyring(self) -> Keyring:
@@ -316,6 +346,16 @@ class Settings(BaseSettings):
             if data.get(name) is not None:
                 data[name] = "********"
         return data
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1): reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def read_or_create_keys(path: Path) -> list[ServerKey]:

@@ -12,7 +12,7 @@ from hubauth.cli.admin import apps, authorize, hubs, list_installs, tokens_group
 from hubauth.cli.config_cmd import config
 from hubauth.cli.db import db
 from hubauth.cli.keys import keys
-from hubauth.cli.lifecycle import installs_group
+from hubauth.cli.lifecycle import app_keys, installs_group
 from hubauth.cli.serve import serve
 from hubauth.structure.cli import structure
 
@@ -80,3 +80,4 @@ def _plain_help(command: click.Command) -> None:
 
 
 _plain_help(cli)
+apps.add_command(app_keys)

@@ -49,6 +49,8 @@ class Policy:
     #: HubSpot: a denial is not sent to the app, missing required scopes are shown on the
     #: page; rfc6749: both are redirected to the app (``error=access_denied``/``invalid_scope``).
     install_page_rules: InstallPageRules = InstallPageRules.HUBSPOT
+    #: Longest lifetime (exp - iat, or exp - now) of a private_key_jwt client assertion.
+    client_assertion_max_lifetime_s: int = 300
 
 
 @dataclass(frozen=True, slots=True)

@@ -238,3 +238,43 @@ class InstallFlow:
     chosen_hub_id: int | None
     created_ms: int
     expires_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedFault:
+    """A fault waiting in developer mode (``hubauth.core.devplane``).
+
+    ``kind`` is ``refresh`` (the next refresh grants fail with the HubSpot error ``error``),
+    ``request`` (requests under ``path_prefix`` answer ``status``, with ``Retry-After`` when
+    ``retry_after`` is set) or ``latency`` (requests under ``path_prefix`` wait ``latency_ms``).
+    ``remaining`` is how many more requests it applies to; ``None`` means until cleared.
+    """
+
+    kind: str
+    path_prefix: str
+    remaining: int | None
+    error: str | None = None
+    status: int | None = None
+    retry_after: int | None = None
+    latency_ms: int | None = None
+    created_ms: int = 0
+    fault_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DevEvent:
+    event_id: int
+    at_ms: int
+    event: str
+    fields: str  # a JSON object
+
+
+@dataclass(frozen=True, slots=True)
+class InstallSummary:
+    install_id: int
+    app_id: int
+    hub_id: int
+    user_id: int
+    scopes: tuple[str, ...]
+    created_ms: int
+    uninstalled_ms: int | None

@@ -19,11 +19,14 @@ from hubauth.core.models import (
     App,
     AuthCode,
     BrowserSession,
+    DevEvent,
     Hub,
     Install,
     InstallFlow,
+    InstallSummary,
     NewAccessToken,
     NewRefreshToken,
+    QueuedFault,
     RefreshPolicy,
     RefreshTokenRecord,
     TokenSummary,
@@ -205,6 +208,14 @@ class Store(Protocol):
         """Revoke every refresh and access token of a family (code replay, rotation reuse)."""
         ...
 
+    async def set_app_jwks(self, app_id: int, jwks: str | None, now_ms: int) -> bool: ...
+
+    async def find_app_jwks(self, app_id: int) -> str | None: ...
+
+    async def use_assertion_jti(self, jti_hash: bytes, app_id: int, expires_ms: int) -> bool:
+        """Record a client assertion's ``jti``; False if it was already used (any node)."""
+        ...
+
     async def purge_expired(self, now_ms: int, batch_size: int = 1000) -> int:
         """Delete dead rows in small batches (never one long lock); returns rows removed."""
         ...
@@ -270,4 +281,54 @@ class Store(Protocol):
         limit: int = 100,
     ) -> list[TokenSummary]:
         """Refresh and access tokens matching every given filter, newest first (support)."""
+        ...
+
+
+class DevStore(Protocol):
+    """Developer-mode state shared by every worker and node (``hubauth serve --dev``, the
+    pytest plugin): named integers (clock offset, counters), queued faults, recent events.
+
+    Taking a counted fault is one conditional ``UPDATE … RETURNING``: two workers racing for
+    the last queued failure cannot both deliver it.
+    """
+
+    async def get_value(self, name: str) -> int | None: ...
+
+    async def set_value(self, name: str, value: int) -> None: ...
+
+    async def add_value(self, name: str, delta: int) -> int:
+        """Add ``delta`` (creating the value at 0) and return the result."""
+        ...
+
+    async def values(self, prefix: str) -> dict[str, int]: ...
+
+    async def delete_values(self, prefix: str) -> None: ...
+
+    async def add_fault(self, fault: QueuedFault) -> int: ...
+
+    async def list_faults(self) -> list[QueuedFault]: ...
+
+    async def take_fault(self, fault_id: int) -> QueuedFault | None:
+        """Consume one use of a counted fault (``None`` when it is used up meanwhile); an
+        uncounted fault is returned as it is."""
+        ...
+
+    async def clear_faults(self, kind: str | None = None, path_prefix: str | None = None) -> int:
+        """Delete queued faults (all, or those of one kind and/or path prefix)."""
+        ...
+
+    async def record_event(self, at_ms: int, event: str, fields: str, keep: int) -> None: ...
+
+    async def recent_events(self, limit: int) -> list[DevEvent]: ...
+
+    async def token_hash_by_id(self, kind: str, row_id: int) -> bytes | None: ...
+
+    async def expire_access_token(self, token_hash: bytes, now_ms: int) -> bool:
+        """Make a live access token expire now; False if unknown, revoked or already expired."""
+        ...
+
+    async def list_installs(self) -> list[InstallSummary]: ...
+
+    async def erase_everything(self) -> None:
+        """Delete every row of every table (apps, tokens, dev state): an empty server."""
         ...

@@ -193,6 +193,63 @@ install_flows = Table(
     Index("ix_install_flows_expires_ms", "expires_ms"),
 )
 
+#: An app's public keys for ``private_key_jwt`` client authentication (RFC 7523 §2.2): one JWK
+#: Set (RFC 7517 §5) per app, public parameters only.
+app_jwks = Table(
+    "app_jwks",
+    metadata,
+    Column("app_id", Integer, ForeignKey("apps.app_id", ondelete="CASCADE"), primary_key=True),
+    Column("jwks", Text, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+#: ``jti`` values of accepted client assertions (RFC 7523 §3 item 7), kept until the
+#: assertion expires: inserting one that is already there is a replay, on every node.
+client_assertion_jtis = Table(
+    "client_assertion_jtis",
+    metadata,
+    Column("jti_hash", LargeBinary(32), primary_key=True),
+    Column("app_id", Integer, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Index("ix_client_assertion_jtis_expires_ms", "expires_ms"),
+)
+
+# --- developer mode (``hubauth serve --dev``, the pytest plugin) -----------------------------
+# Shared through the database so that every worker and node sees one clock and one fault queue.
+
+#: Named integers: the clock offset (``clock.offset_ms``) and the traffic counters.
+dev_values = Table(
+    "dev_values",
+    metadata,
+    Column("name", String(160), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+#: Queued faults; ``remaining`` NULL means "until cleared" (latency).
+dev_faults = Table(
+    "dev_faults",
+    metadata,
+    Column("fault_id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("path_prefix", String(200), nullable=False),
+    Column("remaining", Integer, nullable=True),
+    Column("error", String(64), nullable=True),
+    Column("status", Integer, nullable=True),
+    Column("retry_after", Integer, nullable=True),
+    Column("latency_ms", Integer, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+#: Recent audit events of the dev server (control calls, grants), newest kept.
+dev_events = Table(
+    "dev_events",
+    metadata,
+    Column("event_id", BigId, primary_key=True, autoincrement=True),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("fields", Text, nullable=False),
+)
+
 schema_compat = Table(
     "schema_compat",
     metadata,

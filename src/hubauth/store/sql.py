@@ -55,9 +55,11 @@ from hubauth.core.ports import StoreUnavailable
 from hubauth.store.hot import HotPath, Statement, hot_path_for
 from hubauth.store.schema import (
     access_tokens,
+    app_jwks,
     apps,
     auth_codes,
     browser_sessions,
+    client_assertion_jtis,
     hub_members,
     hubs,
     install_flows,
@@ -1093,6 +1095,43 @@ class SqlStore:
                 total += result.rowcount
         return total
 
+    # --- private_key_jwt (RFC 7523) ------------------------------------------------------------
+
+    @_unavailable_on_db_loss
+    async def set_app_jwks(self, app_id: int, jwks: str | None, now_ms: int) -> bool:
+        """Replace the app's JWK Set (``None`` removes it); False when there is no such app."""
+        async with self.engine.begin() as conn:
+            exists = (
+                await conn.execute(select(apps.c.app_id).where(apps.c.app_id == app_id))
+            ).first()
+            if exists is None:
+                return False
+            await conn.execute(delete(app_jwks).where(app_jwks.c.app_id == app_id))
+            if jwks is not None:
+                await conn.execute(
+                    insert(app_jwks).values(app_id=app_id, jwks=jwks, updated_ms=now_ms)
+                )
+        return True
+
+    @_unavailable_on_db_loss
+    async def find_app_jwks(self, app_id: int) -> str | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(select(app_jwks.c.jwks).where(app_jwks.c.app_id == app_id))
+            ).first()
+        return None if row is None else str(row[0])
+
+    @_unavailable_on_db_loss
+    async def use_assertion_jti(self, jti_hash: bytes, app_id: int, expires_ms: int) -> bool:
+        """Record a client assertion's ``jti``; False when it was already recorded (a replay).
+        The primary key decides, so two nodes racing with one assertion get one True."""
+        stmt = self._insert_ignore(
+            client_assertion_jtis,
+            {"jti_hash": jti_hash, "app_id": app_id, "expires_ms": expires_ms},
+        )
+        async with self.engine.begin() as conn:
+            return bool((await conn.execute(stmt)).rowcount == 1)
+
     @_unavailable_on_db_loss
     async def purge_expired(self, now_ms: int, batch_size: int = 1000) -> int:
         """Delete expired access tokens and codes, and refresh tokens dead for longer than
@@ -1110,6 +1149,11 @@ class SqlStore:
                 ),
             ),
             (install_flows, install_flows.c.flow_id, install_flows.c.expires_ms < now_ms),
+            (
+                client_assertion_jtis,
+                client_assertion_jtis.c.jti_hash,
+                client_assertion_jtis.c.expires_ms < now_ms,
+            ),
             (
                 refresh_tokens,
                 refresh_tokens.c.refresh_id,

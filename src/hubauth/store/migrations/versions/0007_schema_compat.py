@@ -1,7 +1,7 @@
 """Schema compatibility table: which older code still serves each revision (rolling upgrades).
 
-Revision ID: 0005_schema_compat
-Revises: 0004_refresh_grace
+Revision ID: 0007_schema_compat
+Revises: 0006_client_assertion
 Create Date: 2026-12-07
 
 Expand only: a new table. Every later migration records the oldest revision whose code still
@@ -14,8 +14,8 @@ from alembic import op
 
 from hubauth.store.migrate import record_compat
 
-revision = "0005_schema_compat"
-down_revision = "0004_refresh_grace"
+revision = "0007_schema_compat"
+down_revision = "0006_client_assertion"
 branch_labels = None
 depends_on = None
 
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("revision", sa.String(32), primary_key=True),
         sa.Column("compatible_from", sa.String(32), nullable=False),
     )
-    record_compat(revision, compatible_from="0004_refresh_grace")
+    record_compat(revision, compatible_from="0006_client_assertion")
 
 
 def downgrade() -> None:

@@ -1,13 +1,13 @@
 """The server key beside each stored digest (key rotation, hubauth.core.keys).
 
-Revision ID: 0006_key_ids
-Revises: 0005_schema_compat
+Revision ID: 0008_key_ids
+Revises: 0007_schema_compat
 Create Date: 2026-12-07
 
 Expand only: nullable columns. Existing rows keep NULL, which means "legacy": a raw HMAC under
 the server key, as every release before the keyring made them. Older code inserts NULL too,
 which is right for what it writes, so it still serves this schema (compatible from
-0004_refresh_grace).
+0006_client_assertion).
 """
 
 import sqlalchemy as sa
@@ -15,8 +15,8 @@ from alembic import op
 
 from hubauth.store.migrate import record_compat
 
-revision = "0006_key_ids"
-down_revision = "0005_schema_compat"
+revision = "0008_key_ids"
+down_revision = "0007_schema_compat"
 branch_labels = None
 depends_on = None
 
@@ -28,7 +28,7 @@ def upgrade() -> None:
         op.add_column(table, sa.Column("key_id", sa.String(16), nullable=True))
     # The key of the previous client secret kept during a rotation's grace period.
     op.add_column("apps", sa.Column("previous_key_id", sa.String(16), nullable=True))
-    record_compat(revision, compatible_from="0004_refresh_grace")
+    record_compat(revision, compatible_from="0006_client_assertion")
 
 
 def downgrade() -> None:
