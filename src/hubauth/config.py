@@ -117,6 +117,11 @@ class Settings(BaseSettings):
         description="v1 refresh-token GET and DELETE also require the owning client's "
         "credentials (HTTP Basic); HubSpot requires only the token",
     )
+    resource_server_clients: str = Field(
+        "",
+        description="Comma-separated client_ids that may introspect any client's tokens "
+        "(resource servers using hubauth.resource); empty: a client sees only its own",
+    )
     allow_query_credentials_v1: bool = Field(
         True, description="Accept client_secret/refresh_token in the v1 token query string"
     )
@@ -308,6 +313,9 @@ class Settings(BaseSettings):
             rotation_grace_s=self.rotation_grace,
             code_retry_grace_s=self.code_retry_grace,
             v1_refresh_token_client_auth=self.v1_refresh_token_client_auth,
+            resource_server_clients=frozenset(
+                part.strip() for part in self.resource_server_clients.split(",") if part.strip()
+            ),
             hublet=self.hublet,
             redirect_uri_policy=self.redirect_uri_policy,
             install_page_rules=self.install_page_rules,
