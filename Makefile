@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 ## serve: install the server, migrate the embedded SQLite database, seed the demo, start on :8080
 serve: $(SERVER_STAMP)
-	$(BIN)/hubauth serve --demo --workers 1
+	$(BIN)/hubauth serve --demo --dev --workers 1
 
 ## test: install with test extras and run the whole suite (ruff included)
 test: $(STAMP)

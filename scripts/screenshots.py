@@ -1,9 +1,10 @@
-"""Screenshots of the install pages at laptop and phone widths, for docs/screenshots/.
+"""Screenshots of the install pages at laptop and phone widths, and of the developer
+dashboard (``hubauth serve --dev``), for docs/screenshots/.
 
 Runs a real ``hubauth serve`` on a throw-away SQLite database, seeds an app and a user in two
 accounts, and drives Debian's Chromium through Playwright (the browser tests' set-up):
 
-    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--only install|dashboard]
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ async def _seed(url: str) -> str:
         now = ctx.now_ms()
         app = await store.create_app(
             client_id=new_client_id(),
-            client_secret_hash=ctx.hasher.hash(new_client_secret()),
+            client_secret_hash=ctx.hasher.hash_secret(new_client_secret()),
+            client_secret_key_id=ctx.hasher.key_id,
             name="Acme Contact Sync",
             redirect_uris=[REDIRECT_URI],
             scopes=("oauth", "crm.objects.contacts.read", "crm.objects.companies.read"),
@@ -83,29 +85,91 @@ def _install_url(base: str, client_id: str, **extra: str) -> str:
 
 def _shoot(page: Page, out: Path, name: str, width: str) -> None:
     path = out / f"{name}-{width}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # A phone shows what fits its screen (the consent decision must be there without
+    # scrolling, issue 17); a full-page capture would strand the sticky actions mid-page.
+    page.screenshot(path=str(path), full_page=width != "phone")
     print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBAUTH_")}
+    env.update(
+        HUBAUTH_SECRET_KEY=TEST_KEY, HUBAUTH_LOG_LEVEL="warning", PYTHONPATH=str(ROOT / "src")
+    )
+    return env
+
+
+def dashboard(out: Path) -> None:
+    """The developer dashboard after an install, a clock advance and a queued failure."""
+    import httpx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/dashboard.db"
+        asyncio.run(_migrate(url))
+        server = LiveServer(url, _env(), extra_args=["--dev"])
+        try:
+            with httpx.Client(base_url=server.url + "/_hubauth", timeout=10) as c:
+                app = c.post(
+                    "/apps",
+                    json={
+                        "name": "Acme Contact Sync",
+                        "redirect_uris": [REDIRECT_URI],
+                        "scopes": "oauth crm.objects.contacts.read",
+                        "optional_scopes": "crm.objects.deals.read",
+                    },
+                ).json()
+                hub = c.post("/hubs", json={"domain": "acme-marketing.example"}).json()
+                user = c.post("/users", json={"email": EMAIL, "hubs": [hub["hub_id"]]}).json()
+                install = {"client_id": app["client_id"], "hub_id": hub["hub_id"]}
+                c.post("/installs/tokens", json={**install, "user_id": user["user_id"]})
+                c.post("/clock/advance", json={"seconds": 600})
+                c.post("/installs/tokens", json={**install, "user_id": user["user_id"]})
+                c.post("/faults", json={"kind": "refresh", "count": 2})
+                c.post(
+                    "/faults",
+                    json={
+                        "kind": "request",
+                        "status": 429,
+                        "retry_after": 10,
+                        "path_prefix": "/oauth/v1/token",
+                    },
+                )
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+                page = browser.new_page(viewport={"width": 1366, "height": 820})
+                page.goto(server.url + "/_hubauth/")
+                _shoot(page, out, "dev-dashboard", "laptop")
+                browser.close()
+        finally:
+            server.stop()
+
+
+async def _migrate(url: str) -> None:
+    store = SqlStore.from_url(url, pool_size=1)
+    try:
+        await migrate.upgrade(store.engine)
+    finally:
+        await store.close()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--only", choices=["install", "dashboard"], default=None)
     args = parser.parse_args()
     reason = missing_reason()
     if reason:
         print(reason, file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.only != "install":
+        dashboard(args.out)
+    if args.only == "dashboard":
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/screens.db"
         client_id = asyncio.run(_seed(url))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HUBAUTH_")}
-        env.update(
-            HUBAUTH_SECRET_KEY=TEST_KEY,
-            HUBAUTH_LOG_LEVEL="warning",
-            PYTHONPATH=str(ROOT / "src"),
-        )
-        server = LiveServer(url, env)
+        server = LiveServer(url, _env())
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)

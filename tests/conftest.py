@@ -279,6 +279,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _SPEC_REPORT.insert(
         0, f"{checked} responses checked against HubSpot's OpenAPI specs: {len(found)} divergences"
     )
+    # Which published 200 bodies this run never produced (a partial run leaves some out).
+    seen_200 = {
+        (op.version, op.method, op.template)
+        for s in OBSERVED
+        if s.status == 200 and (op := hubspot_spec.find(s.method, s.path)) is not None
+    }
+    unseen = [
+        f"{op.method} {op.template} ({op.version})"
+        for op in hubspot_spec.operations()
+        if op.schema(200) is not None and (op.version, op.method, op.template) not in seen_200
+    ]
+    if unseen:
+        _SPEC_REPORT.insert(1, "200 bodies not produced by this run: " + ", ".join(unseen))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

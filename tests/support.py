@@ -4,13 +4,16 @@ official ``json-structure`` package, seeded apps, and a real server in a subproc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,7 +192,13 @@ def hubauth_cmd(*args: str) -> list[str]:
 class LiveServer:
     """``hubauth serve`` in a subprocess (granian), as a user would run it."""
 
-    def __init__(self, database_url: str, env: dict[str, str], workers: int = 1) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        env: dict[str, str],
+        workers: int = 1,
+        extra_args: Sequence[str] = (),
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = env
@@ -202,10 +211,14 @@ class LiveServer:
                 str(workers),
                 "--database",
                 database_url,
+                *extra_args,
             ),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            # Its own process group, so a forced stop reaches the workers too: a worker left
+            # behind would hold the output pipe open and hang the final read for ever.
+            start_new_session=True,
         )
         self._wait_ready()
 
@@ -228,7 +241,8 @@ class LiveServer:
         try:
             out, _ = self.proc.communicate(timeout=15)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             out, _ = self.proc.communicate()
         return out.decode() if out else ""
 

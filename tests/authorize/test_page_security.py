@@ -43,15 +43,21 @@ async def test_every_page_and_redirect_refuses_framing(
         assert_page_headers(response)
 
 
-async def test_pages_load_only_the_self_hosted_stylesheet(
+async def test_pages_load_only_the_self_hosted_stylesheet_and_icon(
     client: httpx.AsyncClient, seeded: Seed
 ) -> None:
     page = (await start(client, authorize_url(seeded))).page
     assert "<script" not in page.text
     assert re.findall(r'(?:href|src)="([^"]+)"', page.text) == [
         "/oauth/authorize/assets/authorize.css",
+        "/oauth/authorize/assets/favicon.svg",
         "#content",
     ]
+    for icon in ("/oauth/authorize/assets/favicon.svg", "/favicon.ico"):
+        served = await client.get(icon)
+        assert served.status_code == 200
+        assert served.headers["content-type"] == "image/svg+xml"
+        assert served.content.startswith(b"<svg") and b"<script" not in served.content
     css = await client.get("/oauth/authorize/assets/authorize.css")
     assert css.status_code == 200
     assert css.headers["content-type"].startswith("text/css")

@@ -183,6 +183,19 @@ def check_systemd(block: Block) -> None:
     assert "Environment=HUBAUTH_CONFIG=" in block.text
 
 
+def check_resource_guard(block: Block) -> None:
+    """The resource-guard example builds, and its route refuses a request without a token in
+    HubSpot's shape (tests/resource/ drives it against a real server)."""
+    from starlette.testclient import TestClient
+
+    namespace: dict[str, object] = {"RS_CLIENT_ID": "rs-id", "RS_CLIENT_SECRET": "rs-secret"}
+    exec(block.text, namespace)  # noqa: S102 - our own doc's example
+    with TestClient(namespace["app"]) as client:  # type: ignore[arg-type]
+        response = client.get("/deals")
+    assert response.status_code == 401
+    assert response.json()["category"] == "INVALID_AUTHENTICATION"
+
+
 def check_diagram(block: Block) -> None:
     assert "load balancer" in block.text and "PostgreSQL" in block.text  # a picture, no code
 
@@ -199,6 +212,7 @@ CHECKS: list[tuple[Callable[[Block], bool], str]] = [
     (lambda b: b.lang == "toml", "toml"),
     (lambda b: b.lang == "ini" and "ExecStart=" in b.text, "systemd"),
     (lambda b: "load balancer" in b.text, "diagram"),
+    (lambda b: b.marker == "resource-guard", "resource_guard"),
 ]
 
 
@@ -230,3 +244,14 @@ def test_doc_block_runs(block: Block, tmp_path: Path, monkeypatch: pytest.Monkey
         check(block, tmp_path)
     else:
         check(block)
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_no_table_is_cut_by_a_blank_line(doc: str) -> None:
+    """Markdown ends a table at a blank line: rows after it render as a stray paragraph
+    (issue 17: the README's configuration table lost its last rows that way)."""
+    lines = (ROOT / doc).read_text().splitlines()
+    for i in range(1, len(lines) - 1):
+        if not lines[i].strip():
+            before, after = lines[i - 1], lines[i + 1]
+            assert not (before.startswith("|") and after.startswith("|")), f"{doc}:{i + 1}"

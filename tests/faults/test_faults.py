@@ -274,11 +274,60 @@ def test_two_servers_racing_on_one_code_give_one_winner(
     asyncio.run(race())
 
 
-def test_two_servers_racing_on_one_rotating_refresh_token_give_one_winner(
+def test_two_servers_racing_on_one_rotating_refresh_token_give_one_live_successor(
+    cluster: PgCluster, two_servers: list[Server]
+) -> None:
+    """Within the rotation grace every racer is a retry of a token whose successor nobody used
+    yet: all get 200, and across both nodes exactly one successor is left alive."""
+    prepared = prepare(cluster.url, ROUNDS, refresh_policy=RefreshPolicy.ROTATE)
+    s = prepared.seed
+
+    async def race() -> None:
+        clients = [httpx.AsyncClient(base_url=srv.url, timeout=30) for srv in two_servers]
+        try:
+            for code in prepared.codes:
+                issued = await clients[0].post(TOKEN, data=code_form(s, code))
+                assert issued.status_code == 200, issued.text
+                form = {
+                    "grant_type": "refresh_token",
+                    "refresh_token": issued.json()["refresh_token"],
+                    **s.creds(),
+                }
+                responses = await asyncio.gather(
+                    *(c.post(TOKEN, data=form) for c in clients for _ in range(PER_SERVER))
+                )
+                assert [r.status_code for r in responses] == [200] * (2 * PER_SERVER)
+                alive = [
+                    (
+                        await clients[1].get(
+                            f"/oauth/v1/refresh-tokens/{r.json()['refresh_token']}"
+                        )
+                    ).status_code
+                    == 200
+                    for r in responses
+                ]
+                assert alive.count(True) == 1, alive
+        finally:
+            for c in clients:
+                await c.aclose()
+
+    asyncio.run(race())
+
+
+def test_two_servers_racing_on_one_rotating_refresh_token_without_grace_give_one_winner(
     cluster: PgCluster, two_servers: list[Server]
 ) -> None:
     prepared = prepare(cluster.url, ROUNDS, refresh_policy=RefreshPolicy.ROTATE)
     s = prepared.seed
+
+    async def no_grace() -> None:
+        store = SqlStore.from_url(cluster.url, pool_size=1)
+        try:
+            assert await store.set_rotation_grace(s.app_id, 0)
+        finally:
+            await store.close()
+
+    asyncio.run(no_grace())
 
     async def race() -> None:
         clients = [httpx.AsyncClient(base_url=srv.url, timeout=30) for srv in two_servers]

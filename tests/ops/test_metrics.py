@@ -102,10 +102,14 @@ async def test_refresh_token_reuse_is_counted_as_a_replay(
     refresh = {"grant_type": "refresh_token", "refresh_token": first, **s.creds()}
     rotated = await ops_client.post("/oauth/v1/token", data=refresh)
     assert rotated.json()["refresh_token"] != first
+    retried = await ops_client.post("/oauth/v1/token", data=refresh)  # within the grace
+    assert retried.status_code == 200
+    ctx.clock.advance(ctx.policy.rotation_grace_s + 1)  # type: ignore[attr-defined]
     assert (await ops_client.post("/oauth/v1/token", data=refresh)).status_code == 400
     text = await scrape(ops_client)
     assert value(text, "hubauth_replays_detected_total", kind="refresh_token") == 1
-    assert value(text, "hubauth_token_refreshes_total", rotated="true") == 1
+    assert value(text, "hubauth_token_refreshes_total", rotated="true") == 2
+    assert value(text, "hubauth_audit_events_total", event="refresh_retried_within_grace") == 1
 
 
 async def test_database_outages_are_counted(down_client: httpx.AsyncClient) -> None:

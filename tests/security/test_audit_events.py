@@ -29,6 +29,7 @@ EXPECTED_EVENTS = {
     "refresh_token_revoked",
     "code_replay_detected",
     "refresh_reuse_detected",
+    "refresh_retried_within_grace",
     "client_auth_failed",
     "grant_refused",
 }
@@ -57,6 +58,8 @@ async def test_security_relevant_actions_emit_structured_audit_events(
 
     second = await issue(client, ctx, s)
     rotated = (await refresh(client, s, second["refresh_token"])).json()  # token_refreshed
+    await refresh(client, s, second["refresh_token"])  # refresh_retried_within_grace
+    ctx.clock.advance(ctx.policy.rotation_grace_s + 1)  # type: ignore[attr-defined]
     await refresh(client, s, second["refresh_token"])  # refresh_reuse_detected
     secrets_seen.update((second["refresh_token"], rotated["refresh_token"]))
 

@@ -16,15 +16,15 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from hubauth.config import Settings
+from hubauth.core import devplane
 from hubauth.core.clock import FrozenClock
 from hubauth.core.context import Context
+from hubauth.core.devplane import DevPlane
 from hubauth.store.sql import SqlStore
-from hubauth.testing.faults import FaultMiddleware, Faults, Traffic
 from hubauth.web.app import create_app
 from hubauth.web.token_request import (
     ENDPOINTS,
@@ -210,32 +210,34 @@ async def test_other_paths_and_methods_are_not_parsed(settings: Settings) -> Non
 @pytest.fixture
 async def faulty_client(
     settings: Settings, store: SqlStore, clock: FrozenClock, ctx: Context
-) -> AsyncIterator[tuple[httpx.AsyncClient, Faults, Traffic]]:
-    faults, traffic = Faults(), Traffic()
+) -> AsyncIterator[tuple[httpx.AsyncClient, DevPlane]]:
+    """The app in developer mode, whose middleware applies the queued faults (the pytest
+    plugin's server runs the same one)."""
     app = create_app(
-        settings,
+        settings.model_copy(update={"dev": True}),
         store=store,
         clock=clock,
         contract_check=official_check,
-        extra_middleware=[Middleware(FaultMiddleware, faults=faults, traffic=traffic)],
     )
     async with app.router.lifespan_context(app):
         app.state.ctx = ctx
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-            yield c, faults, traffic
+            yield c, app.state.plane
 
 
 async def test_fault_middleware_reads_grant_type_from_the_same_parse(
-    faulty_client: tuple[httpx.AsyncClient, Faults, Traffic], seeded: Seed
+    faulty_client: tuple[httpx.AsyncClient, DevPlane], seeded: Seed
 ) -> None:
     """A JSON refresh on 2026-03 is recognised as one (the old peek read forms only)."""
-    client, faults, traffic = faulty_client
-    faults.fail_next_refreshes(1)
+    client, plane = faulty_client
+    before = (await devplane.counters(plane)).grants.get("refresh_token", 0)
+    await devplane.fail_next_refreshes(plane, 1)
     body = {"grant_type": "refresh_token", "refresh_token": "na1-x", **seeded.creds()}
     response = await client.post("/oauth/2026-03/token", json=body)
     assert response.status_code == 400 and response.json()["status"] == "BAD_REFRESH_TOKEN"
-    assert traffic.refreshes == 1 and faults.pending == 0
+    assert (await devplane.counters(plane)).grants["refresh_token"] == before + 1
+    assert await devplane.list_faults(plane) == []
 
 
 async def test_a_client_gone_mid_body_is_not_cached_as_a_parse(settings: Settings) -> None:

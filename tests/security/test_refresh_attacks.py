@@ -1,6 +1,9 @@
 """Refresh-token attacks (RFC 6749 §6, §10.4; RFC 9700 §4.14): replay after rotation revokes
 the family (sequentially, within the same clock millisecond and in parallel), a refresh can
-only narrow scopes, and static-policy tokens stay bound to their client."""
+only narrow scopes, and static-policy tokens stay bound to their client.
+
+The rotating app here has the rotation grace switched off (strict RFC 9700 §4.14.2 reuse
+detection); tests/security/test_rotation_grace.py covers the same attacks with the grace on."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ PARALLEL = 10
 @pytest.fixture
 async def rotating(ctx: Context, seeded: Seed) -> Seed:
     assert await ctx.store.set_refresh_policy(seeded.app_id, RefreshPolicy.ROTATE)
+    assert await ctx.store.set_rotation_grace(seeded.app_id, 0)
     return seeded
 
 

@@ -48,6 +48,9 @@ async def full_lifecycle(
     found.update((second["access_token"], second["refresh_token"]))
     rotated = keep(await refresh(client, s, second["refresh_token"])).json()
     found.update((rotated["access_token"], rotated["refresh_token"]))
+    retried = keep(await refresh(client, s, second["refresh_token"])).json()  # within the grace
+    found.update((retried["access_token"], retried["refresh_token"]))
+    ctx.clock.advance(ctx.policy.rotation_grace_s + 1)  # type: ignore[attr-defined]
     keep(await refresh(client, s, second["refresh_token"]))  # reuse after rotation
     keep(await refresh(client, s, rotated["refresh_token"], scope="tickets"))
 

@@ -131,3 +131,38 @@ def test_an_invalid_default_refresh_policy_is_a_configuration_error(
     )
     assert result.exit_code == 2  # a configuration error is a usage error
     assert "HUBAUTH_DEFAULT_REFRESH_POLICY" in result.output
+
+
+def stored_grace(database_url: str, app_id: int) -> int | None:
+    async def read() -> int | None:
+        store = SqlStore.from_url(database_url, pool_size=1)
+        try:
+            app = await store.find_app(app_id)
+            assert app is not None
+            return app.rotation_grace_s
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def test_set_rotation_grace_overrides_and_restores_the_setting(
+    runner: CliRunner, database_url: str
+) -> None:
+    app_id = create_app(runner, database_url, "--refresh-policy", "rotate")
+    assert stored_grace(database_url, app_id) is None
+    for value, expected in (("0", 0), ("120", 120), ("default", None)):
+        result = runner.invoke(
+            cli,
+            ["apps", "set-rotation-grace", str(app_id), value, "--database", database_url],
+        )
+        assert result.exit_code == 0, result.output
+        assert stored_grace(database_url, app_id) == expected
+    refused = runner.invoke(
+        cli, ["apps", "set-rotation-grace", str(app_id), "301", "--database", database_url]
+    )
+    assert refused.exit_code == 2 and "SECONDS" in refused.output
+    missing = runner.invoke(
+        cli, ["apps", "set-rotation-grace", "999999", "5", "--database", database_url]
+    )
+    assert missing.exit_code == 1 and "no app 999999" in missing.output

@@ -1,6 +1,7 @@
 """Refresh-token rotation per app (``refresh_policy: rotate``, RFC 9700 §4.14.2) through v3:
-every refresh returns a new refresh token, and presenting a retired one — replayed later or
-raced in parallel — revokes the whole family and emits ``refresh_reuse_detected``."""
+every refresh returns a new refresh token, and presenting a retired one after the rotation
+grace revokes the whole family and emits ``refresh_reuse_detected``; within the grace, while
+its successor is unused, it is a retry (tests/security/test_rotation_grace.py)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ async def test_replaying_a_rotated_refresh_token_revokes_the_family(
     first = await issue(client, ctx, rotating)
     second = (await refresh(client, rotating, first["refresh_token"])).json()
     unrelated = await issue(client, ctx, rotating)  # another grant of the same install
+    ctx.clock.advance(ctx.policy.rotation_grace_s + 1)  # type: ignore[attr-defined]
 
     replay = await refresh(client, rotating, first["refresh_token"])
 
@@ -71,14 +73,16 @@ async def test_replaying_a_rotated_refresh_token_revokes_the_family(
 
 
 @pytest.mark.parametrize("round_", range(3))
-async def test_two_parallel_refreshes_in_rotate_mode_one_wins_then_the_family_dies(
+async def test_two_parallel_refreshes_in_rotate_mode_without_grace_one_wins_then_the_family_dies(
     client: httpx.AsyncClient, ctx: Context, rotating: Seed, audit_log: AuditLog, round_: int
 ) -> None:
-    """Exactly one request rotates the token; the other presents a token that is (or is about
-    to be) retired, which is indistinguishable from theft, so the family is revoked — the
-    winner's fresh tokens included. Under rotation a client must single-flight its refreshes
-    (spec §6 item 7); the default static policy has no such hazard (tests/test_concurrency.py).
+    """With the grace off, exactly one request rotates the token; the other presents a token
+    that is (or is about to be) retired, which is indistinguishable from theft, so the family
+    is revoked — the winner's fresh tokens included. Under rotation a client must single-flight
+    its refreshes (spec §6 item 7); the default static policy has no such hazard
+    (tests/test_concurrency.py).
     """
+    assert await ctx.store.set_rotation_grace(rotating.app_id, 0)
     tokens = await issue(client, ctx, rotating)
     audit_log.clear()
 
@@ -97,6 +101,30 @@ async def test_two_parallel_refreshes_in_rotate_mode_one_wins_then_the_family_di
     events = [event for event, _ in audit_log]
     assert events.count("refresh_reuse_detected") == 1
     assert events.count("token_refreshed") == 1
+
+
+@pytest.mark.parametrize("round_", range(3))
+async def test_two_parallel_refreshes_in_rotate_mode_within_grace_leave_one_live_successor(
+    client: httpx.AsyncClient, ctx: Context, rotating: Seed, audit_log: AuditLog, round_: int
+) -> None:
+    """With the grace on (the default), the later of two parallel refreshes is a retry of a
+    token whose successor nobody used: both answer 200, and only the later successor lives."""
+    tokens = await issue(client, ctx, rotating)
+    audit_log.clear()
+
+    responses = await asyncio.gather(
+        refresh(client, rotating, tokens["refresh_token"], "v3"),
+        refresh(client, rotating, tokens["refresh_token"], "2026-03"),
+    )
+
+    assert [r.status_code for r in responses] == [200, 200]
+    successors = [r.json()["refresh_token"] for r in responses]
+    alive = [await is_active(client, rotating, t) for t in successors]
+    assert sorted(alive) == [False, True]
+    events = [event for event, _ in audit_log]
+    assert events.count("token_refreshed") == 1
+    assert events.count("refresh_retried_within_grace") == 1
+    assert "refresh_reuse_detected" not in events
 
 
 async def test_v1_issued_refresh_token_rotates_through_v3(

@@ -96,7 +96,8 @@ async def create_app(
     async with open_context(settings) as ctx:
         app = await ctx.store.create_app(
             client_id=tokens.new_client_id(),
-            client_secret_hash=ctx.hasher.hash(secret),
+            client_secret_hash=ctx.hasher.hash_secret(secret),
+            client_secret_key_id=ctx.hasher.key_id,
             name=name,
             redirect_uris=redirect_uris,
             scopes=required,
@@ -129,6 +130,37 @@ async def set_refresh_policy(
             raise click.ClickException(f"no app {app_id}")
         ctx.audit("refresh_policy_changed", app_id=app_id, policy=policy)
     emit({"app_id": app_id, "refresh_policy": policy}, as_json, f"app {app_id}: {policy}")
+
+
+@apps.command("set-rotation-grace")
+@click.argument("app_id", type=click.IntRange(1, 2**31 - 1))
+@click.argument("seconds", metavar="SECONDS|default")
+@database_option
+@json_option
+@async_command
+async def set_rotation_grace(
+    app_id: int, seconds: str, database_url: str | None, as_json: bool
+) -> None:
+    """Set how long a rotated refresh token of this app may be retried (0: never).
+
+    Under ``rotate``, a client whose refresh response was lost retries with the token it holds;
+    within the grace, while the successor it never received is unused, that is a retry, not
+    reuse (docs/decisions.md, "Rotation grace"). ``default`` follows the rotation_grace
+    setting again.
+    """
+    grace: int | None = None
+    if seconds != "default":
+        try:
+            grace = click.IntRange(0, 300)(seconds)
+        except click.BadParameter as exc:
+            raise click.BadParameter(str(exc), param_hint="SECONDS") from None
+    settings = settings_from(database_url)
+    async with open_context(settings) as ctx:
+        if not await ctx.store.set_rotation_grace(app_id, grace):
+            raise click.ClickException(f"no app {app_id}")
+        ctx.audit("rotation_grace_changed", app_id=app_id, seconds=grace)
+    shown = "default" if grace is None else f"{grace} s"
+    emit({"app_id": app_id, "rotation_grace": grace}, as_json, f"app {app_id}: {shown}")
 
 
 @apps.command("list")
@@ -233,8 +265,10 @@ async def rotate_secret(app: str, grace: int, database_url: str | None, as_json:
         until = ctx.now_ms() + grace * 1000 if grace else None
         await ctx.store.set_client_secret_hash(
             app_id,
-            ctx.hasher.hash(secret),
+            ctx.hasher.hash_secret(secret),
+            ctx.hasher.key_id,
             previous_hash=current.client_secret_hash if grace else None,
+            previous_key_id=current.client_secret_key_id if grace else None,
             previous_until_ms=until,
         )
         ctx.audit("client_secret_rotated", app_id=app_id, grace_s=grace)
@@ -330,7 +364,7 @@ async def list_hubs(database_url: str | None, as_json: bool) -> None:
     settings = settings_from(database_url)
     async with open_context(settings) as ctx:
         found = await directory.list_hubs(_engine(ctx))
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "hub_id": h.hub_id,
             "hub_domain": h.hub_domain,
@@ -421,7 +455,7 @@ async def list_users(database_url: str | None, as_json: bool) -> None:
     settings = settings_from(database_url)
     async with open_context(settings) as ctx:
         found = await directory.list_users(_engine(ctx))
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "user_id": u.user_id,
             "email": u.email,
@@ -469,7 +503,7 @@ async def list_installs(
         found = await directory.list_installs(
             _engine(ctx), app_id=app_id, hub_id=hub_id, include_uninstalled=include_uninstalled
         )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "install_id": i.install_id,
             "app_id": i.app_id,
@@ -575,7 +609,7 @@ async def revoke_token(
     settings = settings_from(database_url)
     async with open_context(settings) as ctx:
         now = ctx.now_ms()
-        token_hash = ctx.hasher.hash(token)
+        token_hash = ctx.hasher.candidates(token)
         kind = None
         if await ctx.store.revoke_refresh_token(
             token_hash, now, with_access_tokens=with_access_tokens

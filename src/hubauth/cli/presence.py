@@ -91,11 +91,11 @@ class PostgresPresence:
         return bool(await conn.fetchval(f"SELECT {function}($1)", PG_LOCK_KEY))
 
     def try_exclusive(self) -> bool:
-        self._exclusive = self._call(self._try("pg_try_advisory_lock"))
+        self._exclusive = bool(self._call(self._try("pg_try_advisory_lock")))
         return self._exclusive
 
     def try_shared(self) -> bool:
-        got = self._call(self._try("pg_try_advisory_lock_shared"))
+        got = bool(self._call(self._try("pg_try_advisory_lock_shared")))
         if got and self._exclusive:  # downgrade: hold the shared one, then drop the other
             self._call(self._try("pg_advisory_unlock"))
             self._exclusive = False

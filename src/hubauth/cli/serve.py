@@ -16,6 +16,7 @@ from hubauth.cli.demo import instructions, seed
 from hubauth.cli.errors import RuntimeFailure, bind_problem
 from hubauth.cli.presence import Presence, presence_for
 from hubauth.config import Settings
+from hubauth.core.devplane import DEV_WARNING
 from hubauth.logs import granian_log_config
 from hubauth.store import migrate
 from hubauth.store.urls import to_async_url
@@ -35,11 +36,9 @@ async def _prepare(settings: Settings, demo: bool) -> str | None:
             seeded = await seed(ctx)
             return instructions(seeded, settings.issuer, settings.auth_code_ttl)
         status = await migrate.status(engine)
-        if not status.up_to_date:
-            raise click.ClickException(
-                f"database schema is at {status.current or 'nothing'} but this hubauth needs "
-                f"{status.head}: run `hubauth db upgrade --database URL` first"
-            )
+        # Ahead by compatible (expand) migrations is fine: a rolling upgrade (store/migrate.py).
+        if not status.servable:
+            raise click.ClickException(status.problem())
     return None
 
 
@@ -48,6 +47,16 @@ async def _prepare(settings: Settings, demo: bool) -> str | None:
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Default 8080.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="Default: CPU count.")
 @click.option("--demo", is_flag=True, help="Migrate, seed the demo app/hub/user and print them.")
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Developer mode: the control API and dashboard under /_hubauth/ (never in production).",
+)
+@click.option(
+    "--dev-allow-remote",
+    is_flag=True,
+    help="Allow --dev on a non-loopback --host (anyone who reaches it controls the server).",
+)
 @database_option
 @config_option
 def serve(
@@ -55,6 +64,8 @@ def serve(
     port: int | None,
     workers: int | None,
     demo: bool,
+    dev: bool,
+    dev_allow_remote: bool,
     database_url: str | None,
     config_file: str | None,
 ) -> None:
@@ -71,7 +82,12 @@ def serve(
     from granian.log import LogLevels
     from granian.server import Server
 
-    settings = settings_from(database_url, config_file, host=host, port=port, workers=workers)
+    flags = {"dev": True} if dev else {}
+    if dev_allow_remote:
+        flags["dev_allow_remote"] = True
+    settings = settings_from(
+        database_url, config_file, host=host, port=port, workers=workers, **flags
+    )
     problem = bind_problem(settings.host, settings.port)
     if problem is not None:
         raise RuntimeFailure(problem)
@@ -79,6 +95,8 @@ def serve(
     os.environ["HUBAUTH_DATABASE_URL"] = settings.database_url
     os.environ["HUBAUTH_HOST"] = settings.host
     os.environ["HUBAUTH_PORT"] = str(settings.port)
+    os.environ["HUBAUTH_DEV"] = "true" if settings.dev else "false"
+    os.environ["HUBAUTH_DEV_ALLOW_REMOTE"] = "true" if settings.dev_allow_remote else "false"
     if config_file:
         os.environ["HUBAUTH_CONFIG"] = os.path.abspath(config_file)
     leftovers = _Leftovers(settings)
@@ -98,6 +116,9 @@ def serve(
     n_workers = settings.workers or os.cpu_count() or 1
     metrics_dir = _multiprocess_metrics_dir(n_workers)
     click.echo(f"hubauth listening on {settings.issuer} ({n_workers} worker(s))", err=True)
+    if settings.dev:
+        click.secho(f"WARNING: {DEV_WARNING}", fg="red", bold=True, err=True)
+        click.echo(f"Developer dashboard: {settings.issuer}/_hubauth/", err=True)
     try:
         Server(
             "hubauth.web.app:asgi_app_from_env",
@@ -130,7 +151,7 @@ def _create_key(settings: Settings) -> None:
 
 def _claim(settings: Settings, demo: bool) -> Presence:
     """With --demo, the exclusive lock (no other server on this database); else nothing yet."""
-    presence = run(_presence(settings.database_url))
+    presence: Presence = run(_presence(settings.database_url))
     if demo and not presence.try_exclusive():
         presence.release()
         raise RuntimeFailure(ALREADY_SERVING)

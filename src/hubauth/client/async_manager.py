@@ -16,7 +16,7 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from hubauth.client import plan
-from hubauth.client.base import ManagerBase
+from hubauth.client.base import ManagerBase, log
 from hubauth.client.errors import RefreshError, RetryLater
 from hubauth.client.protocol import HEADERS, read_token_response, transport_error
 from hubauth.client.stores.base import StoredState
@@ -114,7 +114,7 @@ class AsyncTokenManager(ManagerBase):
 
     async def _refresh_leased(self, state: StoredState) -> TokenSet | None:
         try:
-            tokens = await self._post(self.app.refresh_form(state.tokens.refresh_token), state)
+            tokens = await self._post_refresh(state)
         except RefreshError as exc:
             release, still_usable = self._after_failure(state, exc)
             await self._store(self.store.release, self.key, state.version, self.owner, **release)
@@ -130,6 +130,21 @@ class AsyncTokenManager(ManagerBase):
         if not await self._store(self.store.commit, self.key, state.version, tokens):
             return None
         return self._committed(state, tokens)
+
+    async def _post_refresh(self, state: StoredState) -> TokenSet:
+        """The refresh request, sent again (same token, bounded) when its answer may have been
+        lost after the server acted on it: see ``Timing.resends``."""
+        form = self.app.refresh_form(state.tokens.refresh_token)
+        resends = self.timing.resends_within_lease
+        for attempt in range(resends + 1):
+            try:
+                return await self._post(form, state)
+            except RetryLater as exc:
+                if attempt == resends or not plan.response_may_be_lost(exc):
+                    raise
+                log.info("refresh of %s got no usable answer, sending it again", self.key)
+            await asyncio.sleep(self.timing.resend_delay_s)
+        raise AssertionError("unreachable")
 
     async def _post(self, form: dict[str, str], state: StoredState | None) -> TokenSet:
         try:

@@ -17,7 +17,7 @@ from typing import Any, Self
 import httpx
 
 from hubauth.client import plan
-from hubauth.client.base import ManagerBase
+from hubauth.client.base import ManagerBase, log
 from hubauth.client.errors import RefreshError, RetryLater
 from hubauth.client.protocol import HEADERS, read_token_response, transport_error
 from hubauth.client.stores.base import StoredState
@@ -113,7 +113,7 @@ class TokenManager(ManagerBase):
 
     def _refresh_leased(self, state: StoredState) -> TokenSet | None:
         try:
-            tokens = self._post(self.app.refresh_form(state.tokens.refresh_token), state)
+            tokens = self._post_refresh(state)
         except RefreshError as exc:
             release, still_usable = self._after_failure(state, exc)
             self.store.release(self.key, state.version, self.owner, **release)
@@ -126,6 +126,21 @@ class TokenManager(ManagerBase):
         if not self.store.commit(self.key, state.version, tokens):
             return None
         return self._committed(state, tokens)
+
+    def _post_refresh(self, state: StoredState) -> TokenSet:
+        """The refresh request, sent again (same token, bounded) when its answer may have been
+        lost after the server acted on it: see ``Timing.resends``."""
+        form = self.app.refresh_form(state.tokens.refresh_token)
+        resends = self.timing.resends_within_lease
+        for attempt in range(resends + 1):
+            try:
+                return self._post(form, state)
+            except RetryLater as exc:
+                if attempt == resends or not plan.response_may_be_lost(exc):
+                    raise
+                log.info("refresh of %s got no usable answer, sending it again", self.key)
+            time.sleep(self.timing.resend_delay_s)
+        raise AssertionError("unreachable")
 
     def _post(self, form: dict[str, str], state: StoredState | None) -> TokenSet:
         try:

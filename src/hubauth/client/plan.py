@@ -33,6 +33,13 @@ class Timing:
     * ``backoff_s`` / ``max_backoff_s`` (1 / 60): pause after a transient failure without
       ``Retry-After``, doubling per consecutive failure. ``Retry-After`` wins when sent.
     * ``timeout_s`` (10): HTTP timeout of a token request.
+    * ``resends`` / ``resend_delay_s`` (1 / 0.5): a refresh whose answer may have been lost
+      after the server acted on it (no answer, a reset, a timeout, a 5xx) is sent again this
+      many times, this long apart, with the same refresh token, before the failure counts.
+      Under rotation the first attempt may have rotated the token; the server accepts the
+      same token again only within its rotation grace (hubauth: 30 s by default, while the
+      unseen successor is unused; docs/decisions.md), so the resend must come soon, not
+      after the backoff. Bounded: at most ``resends`` extra requests per refresh.
     """
 
     margin_s: float = 300.0
@@ -43,12 +50,22 @@ class Timing:
     backoff_s: float = 1.0
     max_backoff_s: float = 60.0
     timeout_s: float = 10.0
+    resends: int = 1
+    resend_delay_s: float = 0.5
 
     def __post_init__(self) -> None:
         if self.lease_s <= self.timeout_s:
             raise ValueError("lease_s must exceed timeout_s, or a slow refresh loses its lease")
-        if min(self.margin_s, self.min_validity_s, self.poll_s, self.backoff_s) < 0:
+        durations = (self.margin_s, self.min_validity_s, self.poll_s, self.backoff_s)
+        if min(*durations, self.resend_delay_s, self.resends) < 0:
             raise ValueError("durations cannot be negative")
+
+    @property
+    def resends_within_lease(self) -> int:
+        """``resends``, cut so that every attempt fits in the lease (a slow endpoint must not
+        make two processes refresh at once)."""
+        fits = (self.lease_s - self.timeout_s) // (self.timeout_s + self.resend_delay_s)
+        return max(0, min(self.resends, int(fits)))
 
 
 class Step(Enum):
@@ -94,6 +111,13 @@ def retry_delay_s(exc: RetryLater, consecutive_failures: int, timing: Timing) ->
     if exc.retry_after is not None:
         return exc.retry_after
     return min(timing.backoff_s * 2 ** max(0, consecutive_failures - 1), timing.max_backoff_s)
+
+
+def response_may_be_lost(exc: RetryLater) -> bool:
+    """No answer (reset, timeout, refused) or a 5xx: the server may have refreshed anyway.
+    429, 408 and 477 say the request was not acted on; waiting for them is the backoff's job.
+    """
+    return exc.http_status is None or exc.http_status >= 500
 
 
 def poll_delay_s(timing: Timing) -> float:

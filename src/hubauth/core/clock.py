@@ -54,6 +54,19 @@ class OffsetClock:
     def offset_seconds(self) -> float:
         return self._offset_ms / 1000
 
+    @property
+    def offset_ms(self) -> int:
+        return self._offset_ms
+
+    def set_offset_ms(self, offset_ms: int) -> None:
+        """Adopt an offset decided elsewhere (developer mode shares it through the database,
+        so every worker follows the one clock); unlike :meth:`advance` it may go back."""
+        self._offset_ms = offset_ms
+
+    def base_ms(self) -> int:
+        """The time underneath the offset (real time, or the wrapped clock's)."""
+        return self._base.now_ms()
+
 
 class FrozenClock:
     """A clock that only moves when told to (deterministic unit tests)."""

@@ -31,9 +31,14 @@ class App:
     optional_scopes: tuple[str, ...] = ()
     is_private_distribution: bool = False
     refresh_policy: RefreshPolicy = RefreshPolicy.STATIC
+    #: Server key the secret's digest was made under; None = legacy raw HMAC (core/keys.py).
+    client_secret_key_id: str | None = None
+    #: Overrides the server-wide rotation grace (seconds) for this app; None: the setting.
+    rotation_grace_s: int | None = None
     #: After ``apps rotate-secret --grace``: the old secret's hash, valid until the given time.
     previous_secret_hash: bytes | None = None
     previous_secret_until_ms: int | None = None
+    previous_secret_key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,8 @@ class AuthCode:
     hublet: str = "na1"
     hub_deleted: bool = False
     install_active: bool = True
+    #: Server key ``code_hash`` was made under; None = legacy raw HMAC (core/keys.py).
+    key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +101,9 @@ class NewRefreshToken:
     scopes: tuple[str, ...]
     family_id: str
     created_ms: int
+    key_id: str | None = None
+    #: The refresh token this one replaces under rotation (the link a grace retry follows).
+    parent_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +118,7 @@ class NewAccessToken:
     token_use: TokenUse = TokenUse.ACCESS_TOKEN
     family_id: str | None = None
     install_id: int | None = None
+    key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +142,12 @@ class RefreshTokenRecord:
     hub_deleted: bool
     install_active: bool
     refresh_policy: RefreshPolicy = RefreshPolicy.STATIC
+    #: The stored digest and the key it was made under (None = legacy): a token found under
+    #: an older key is re-hashed under the newest one on use (core/keys.py).
+    token_hash: bytes = b""
+    key_id: str | None = None
+    #: The app's own rotation grace (seconds), None: the server-wide setting.
+    rotation_grace_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,3 +238,43 @@ class InstallFlow:
     chosen_hub_id: int | None
     created_ms: int
     expires_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedFault:
+    """A fault waiting in developer mode (``hubauth.core.devplane``).
+
+    ``kind`` is ``refresh`` (the next refresh grants fail with the HubSpot error ``error``),
+    ``request`` (requests under ``path_prefix`` answer ``status``, with ``Retry-After`` when
+    ``retry_after`` is set) or ``latency`` (requests under ``path_prefix`` wait ``latency_ms``).
+    ``remaining`` is how many more requests it applies to; ``None`` means until cleared.
+    """
+
+    kind: str
+    path_prefix: str
+    remaining: int | None
+    error: str | None = None
+    status: int | None = None
+    retry_after: int | None = None
+    latency_ms: int | None = None
+    created_ms: int = 0
+    fault_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DevEvent:
+    event_id: int
+    at_ms: int
+    event: str
+    fields: str  # a JSON object
+
+
+@dataclass(frozen=True, slots=True)
+class InstallSummary:
+    install_id: int
+    app_id: int
+    hub_id: int
+    user_id: int
+    scopes: tuple[str, ...]
+    created_ms: int
+    uninstalled_ms: int | None

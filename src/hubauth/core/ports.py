@@ -19,18 +19,25 @@ from hubauth.core.models import (
     App,
     AuthCode,
     BrowserSession,
+    DevEvent,
     Hub,
     Install,
     InstallFlow,
+    InstallSummary,
     NewAccessToken,
     NewRefreshToken,
+    QueuedFault,
     RefreshPolicy,
     RefreshTokenRecord,
     TokenSummary,
     User,
 )
 
-__all__ = ["Clock", "Store", "StoreUnavailable"]
+__all__ = ["Clock", "Hashes", "Store", "StoreUnavailable"]
+
+#: A lookup's digests: one, or every digest the value may be stored under (core/keys.py); the
+#: store looks them up in one indexed ``IN`` query.
+Hashes = bytes | Sequence[bytes]
 
 
 class StoreUnavailable(Exception):
@@ -54,6 +61,7 @@ class Store(Protocol):
         refresh_policy: RefreshPolicy = RefreshPolicy.STATIC,
         app_id: int | None = None,
         now_ms: int = 0,
+        client_secret_key_id: str | None = None,
     ) -> App: ...
 
     async def find_app_by_client_id(self, client_id: str) -> App | None: ...
@@ -82,15 +90,29 @@ class Store(Protocol):
         self,
         app_id: int,
         secret_hash: bytes,
+        key_id: str | None = None,
         *,
         previous_hash: bytes | None = None,
+        previous_key_id: str | None = None,
         previous_until_ms: int | None = None,
     ) -> bool:
-        """Replace the secret's hash; ``previous_hash`` keeps the old secret working until
-        ``previous_until_ms`` (rotation with a grace period). False if there is no such app."""
+        """Replace the secret's hash (made under server key ``key_id``); ``previous_hash``
+        keeps the old secret working until ``previous_until_ms`` (rotation with a grace
+        period). False if there is no such app."""
+        ...
+
+    async def rehash_client_secret(
+        self, app_id: int, old_hash: bytes, new_hash: bytes, key_id: str | None
+    ) -> bool:
+        """Replace the current secret's digest by one under a newer key, if still ``old_hash``
+        (a secret rotated meanwhile wins); the grace period's previous secret is untouched."""
         ...
 
     async def set_refresh_policy(self, app_id: int, policy: RefreshPolicy) -> bool: ...
+
+    async def set_rotation_grace(self, app_id: int, seconds: int | None) -> bool:
+        """The app's own rotation grace; None returns it to the server-wide setting."""
+        ...
 
     async def find_user(self, user_id: int) -> User | None: ...
 
@@ -114,7 +136,7 @@ class Store(Protocol):
     # --- authorization codes ------------------------------------------------------------------
     async def save_code(self, code: AuthCode) -> None: ...
 
-    async def find_code(self, code_hash: bytes) -> AuthCode | None: ...
+    async def find_code(self, code_hash: Hashes) -> AuthCode | None: ...
 
     async def redeem_code(
         self,
@@ -126,12 +148,38 @@ class Store(Protocol):
         """Atomically mark the code consumed and store both tokens; False if already consumed."""
         ...
 
-    # --- tokens -------------------------------------------------------------------------------
-    async def find_refresh_token(self, token_hash: bytes) -> RefreshTokenRecord | None: ...
+    async def redeem_code_again(
+        self,
+        code_hash: bytes,
+        first_family: str,
+        consumed_since_ms: int,
+        now_ms: int,
+        refresh: NewRefreshToken,
+        access: NewAccessToken,
+    ) -> bool:
+        """Atomically replace a redemption: if the code was consumed at or after
+        ``consumed_since_ms`` into ``first_family`` and that family's refresh token was never
+        used, revoke the family's tokens, point the code at ``refresh.family_id`` and store
+        both tokens; False, writing nothing, otherwise."""
+        ...
 
-    async def find_access_token(self, token_hash: bytes) -> AccessTokenRecord | None: ...
+    # --- tokens -------------------------------------------------------------------------------
+    async def find_refresh_token(self, token_hash: Hashes) -> RefreshTokenRecord | None: ...
+
+    async def find_access_token(self, token_hash: Hashes) -> AccessTokenRecord | None: ...
+
+    async def rehash_refresh_token(
+        self, refresh_id: int, old_hash: bytes, new_hash: bytes, key_id: str | None
+    ) -> bool:
+        """Replace a refresh token's digest by one under a newer key, if still ``old_hash``."""
+        ...
 
     async def issue_access_token(self, access: NewAccessToken) -> None: ...
+
+    async def issue_access_token_if_live(self, refresh_id: int, access: NewAccessToken) -> bool:
+        """Store ``access`` only if refresh token ``refresh_id`` is still live (not revoked, not
+        rotated, install active) in the same statement; False (nothing written) otherwise."""
+        ...
 
     async def rotate_refresh_token(
         self, refresh_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
@@ -139,16 +187,33 @@ class Store(Protocol):
         """Atomically retire ``refresh_id`` and store its successor; False if it was not live."""
         ...
 
+    async def replace_unused_successor(
+        self, retired_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
+    ) -> bool:
+        """Rotation grace: atomically retire the live, never-used successor of ``retired_id``
+        (and the access token issued with it) and store ``new_refresh`` (whose ``parent_id`` is
+        ``retired_id``) and ``access`` instead; False, writing nothing, if there is no such
+        successor (it was used, revoked, or another retry replaced it meanwhile)."""
+        ...
+
     async def revoke_refresh_token(
-        self, token_hash: bytes, now_ms: int, *, with_access_tokens: bool
+        self, token_hash: Hashes, now_ms: int, *, with_access_tokens: bool
     ) -> bool:
         """Revoke a live refresh token (and its family's access tokens if asked)."""
         ...
 
-    async def revoke_access_token(self, token_hash: bytes, now_ms: int) -> bool: ...
+    async def revoke_access_token(self, token_hash: Hashes, now_ms: int) -> bool: ...
 
     async def revoke_family(self, family_id: str, now_ms: int) -> int:
         """Revoke every refresh and access token of a family (code replay, rotation reuse)."""
+        ...
+
+    async def set_app_jwks(self, app_id: int, jwks: str | None, now_ms: int) -> bool: ...
+
+    async def find_app_jwks(self, app_id: int) -> str | None: ...
+
+    async def use_assertion_jti(self, jti_hash: bytes, app_id: int, expires_ms: int) -> bool:
+        """Record a client assertion's ``jti``; False if it was already used (any node)."""
         ...
 
     async def purge_expired(self, now_ms: int, batch_size: int = 1000) -> int:
@@ -160,8 +225,8 @@ class Store(Protocol):
         self, token_hash: bytes, csrf_token: str, now_ms: int, idle_expires_ms: int, expires_ms: int
     ) -> int: ...
 
-    async def find_browser_session(self, token_hash: bytes, now_ms: int) -> BrowserSession | None:
-        """The session if it exists and neither timeout has passed."""
+    async def find_browser_session(self, token_hash: Hashes, now_ms: int) -> BrowserSession | None:
+        """The session if it exists (under any of the digests) and neither timeout has passed."""
         ...
 
     async def touch_browser_session(self, session_id: int, idle_expires_ms: int) -> None: ...
@@ -203,6 +268,10 @@ class Store(Protocol):
 
     async def count_rows(self) -> dict[str, int]: ...
 
+    async def count_by_key(self, now_ms: int) -> dict[str, dict[str | None, int]]:
+        """Live stored secrets per table and server key id (None = legacy digests)."""
+        ...
+
     async def list_tokens(
         self,
         *,
@@ -212,4 +281,54 @@ class Store(Protocol):
         limit: int = 100,
     ) -> list[TokenSummary]:
         """Refresh and access tokens matching every given filter, newest first (support)."""
+        ...
+
+
+class DevStore(Protocol):
+    """Developer-mode state shared by every worker and node (``hubauth serve --dev``, the
+    pytest plugin): named integers (clock offset, counters), queued faults, recent events.
+
+    Taking a counted fault is one conditional ``UPDATE … RETURNING``: two workers racing for
+    the last queued failure cannot both deliver it.
+    """
+
+    async def get_value(self, name: str) -> int | None: ...
+
+    async def set_value(self, name: str, value: int) -> None: ...
+
+    async def add_value(self, name: str, delta: int) -> int:
+        """Add ``delta`` (creating the value at 0) and return the result."""
+        ...
+
+    async def values(self, prefix: str) -> dict[str, int]: ...
+
+    async def delete_values(self, prefix: str) -> None: ...
+
+    async def add_fault(self, fault: QueuedFault) -> int: ...
+
+    async def list_faults(self) -> list[QueuedFault]: ...
+
+    async def take_fault(self, fault_id: int) -> QueuedFault | None:
+        """Consume one use of a counted fault (``None`` when it is used up meanwhile); an
+        uncounted fault is returned as it is."""
+        ...
+
+    async def clear_faults(self, kind: str | None = None, path_prefix: str | None = None) -> int:
+        """Delete queued faults (all, or those of one kind and/or path prefix)."""
+        ...
+
+    async def record_event(self, at_ms: int, event: str, fields: str, keep: int) -> None: ...
+
+    async def recent_events(self, limit: int) -> list[DevEvent]: ...
+
+    async def token_hash_by_id(self, kind: str, row_id: int) -> bytes | None: ...
+
+    async def expire_access_token(self, token_hash: bytes, now_ms: int) -> bool:
+        """Make a live access token expire now; False if unknown, revoked or already expired."""
+        ...
+
+    async def list_installs(self) -> list[InstallSummary]: ...
+
+    async def erase_everything(self) -> None:
+        """Delete every row of every table (apps, tokens, dev state): an empty server."""
         ...

@@ -29,9 +29,9 @@ import fcntl
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.dialects.sqlite.pysqlite import dialect as pysqlite_dialect
@@ -41,6 +41,7 @@ from sqlalchemy.sql import ClauseElement
 from hubauth.store.pgpool import LeanPool
 
 Row = Mapping[str, Any]
+T = TypeVar("T")
 _log = logging.getLogger("hubauth.store")
 
 
@@ -68,9 +69,9 @@ class HotPath(Protocol):
 
     async def fetch_one(self, stmt: Statement, params: Mapping[str, Any]) -> Row | None: ...
 
-    async def transaction(self, guard: Step | None, steps: Sequence[Step]) -> bool:
-        """Run ``guard`` (a conditional UPDATE) then ``steps`` in one transaction; if the guard
-        matched no row, roll back and return False."""
+    async def transaction(self, guards: Sequence[Step], steps: Sequence[Step]) -> bool:
+        """Run ``guards`` (conditional UPDATEs or INSERT … SELECTs) then ``steps`` in one
+        transaction; if a guard did not affect exactly one row, roll back and return False."""
         ...
 
     async def close(self) -> None: ...
@@ -83,39 +84,52 @@ class HotPath(Protocol):
 ACQUIRE_TIMEOUT_S = 5
 
 
+def _status_count(status: str) -> int:
+    """The row count of an asyncpg command status ("UPDATE 1", "INSERT 0 1")."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
 class PostgresHotPath:
-    def __init__(self, url: URL, pool_size: int) -> None:
+    """Every call is bounded as a whole (acquire, statements, and no rollback round trip):
+    on any failure, the timeout included, the connection is terminated rather than rolled
+    back, and the server rolls back the transaction when it sees the connection close. A
+    rollback sent to a frozen server would wait as long again (issue 21: 15-20 s answers)."""
+
+    def __init__(self, url: URL, pool_size: int, timeout: float = 10) -> None:
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self._pool = LeanPool(dsn, pool_size, acquire_timeout=ACQUIRE_TIMEOUT_S)
+        self._timeout = timeout
+        self._pool = LeanPool(
+            dsn,
+            pool_size,
+            acquire_timeout=min(ACQUIRE_TIMEOUT_S, timeout),
+            command_timeout=timeout,
+        )
         self._dialect = asyncpg_dialect()
 
     def compile(self, stmt: ClauseElement) -> Statement:
         return Statement(stmt, self._dialect)
 
     async def fetch_one(self, stmt: Statement, params: Mapping[str, Any]) -> Row | None:
-        async with self._pool.connection() as conn:
+        async with asyncio.timeout(self._timeout), self._pool.connection() as conn:
             return await conn.fetchrow(stmt.sql, *stmt.args(params))
 
-    async def transaction(self, guard: Step | None, steps: Sequence[Step]) -> bool:
-        async with self._pool.connection() as conn:
-            if guard is None and len(steps) == 1:
+    async def transaction(self, guards: Sequence[Step], steps: Sequence[Step]) -> bool:
+        async with asyncio.timeout(self._timeout), self._pool.connection() as conn:
+            if len(guards) + len(steps) == 1:
                 # One statement is atomic on its own: autocommit saves BEGIN and COMMIT.
-                stmt, params = steps[0]
-                await conn.execute(stmt.sql, *stmt.args(params))
-                return True
+                stmt, params = guards[0] if guards else steps[0]
+                status = await conn.execute(stmt.sql, *stmt.args(params))
+                return not guards or _status_count(status) == 1
+            # No rollback on failure: pool.connection() terminates the connection (above).
             tx = conn.transaction()
             await tx.start()
-            try:
-                if guard is not None:
-                    status = await conn.execute(guard[0].sql, *guard[0].args(guard[1]))
-                    if status.rsplit(" ", 1)[-1] != "1":
-                        await tx.rollback()
-                        return False
-                for stmt, params in steps:
-                    await conn.execute(stmt.sql, *stmt.args(params))
-            except BaseException:
-                await tx.rollback()
-                raise
+            for stmt, params in guards:
+                status = await conn.execute(stmt.sql, *stmt.args(params))
+                if _status_count(status) != 1:
+                    await tx.rollback()
+                    return False
+            for stmt, params in steps:
+                await conn.execute(stmt.sql, *stmt.args(params))
             await tx.commit()
             return True
 
@@ -131,8 +145,9 @@ class SqliteHotPath:
     #: (only WAL recovery or a truncating checkpoint make a WAL reader wait at all).
     READ_BUSY_MS = 50
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, timeout: float = 10) -> None:
         self._path = path
+        self._timeout = timeout
         self._reader: sqlite3.Connection | None = None
         self._writer: sqlite3.Connection | None = None
         self._turn_fd: int | None = None
@@ -156,16 +171,33 @@ class SqliteHotPath:
         if self._writer is None:
             conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
-            for pragma in ("busy_timeout=10000", "synchronous=NORMAL", "foreign_keys=ON"):
+            busy_ms = int(self._timeout * 1000)
+            for pragma in (f"busy_timeout={busy_ms}", "synchronous=NORMAL", "foreign_keys=ON"):
                 conn.execute(f"PRAGMA {pragma}")
             self._writer = conn
         return self._writer
 
-    async def _on_writer(self, fn: Any) -> Any:
+    async def _on_writer(self, fn: Callable[[sqlite3.Connection, _Turn], T]) -> T:
+        """Run ``fn`` on the writer thread, waiting at most the store's timeout.
+
+        The thread itself cannot be interrupted: behind a frozen writer of another process
+        (the flock or SQLite's lock held by a stopped process) it waits until that process
+        runs again. The request does not: it gets a 503 at the timeout, and its work, if it
+        has not started yet, never starts (``_Turn``); if it has, it rolls back instead of
+        committing, unless the COMMIT had already begun.
+        """
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="hubauth-sqlite-writer")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(self._write_connection()))
+        turn = _Turn()
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await loop.run_in_executor(
+                    self._executor, lambda: fn(self._write_connection(), turn)
+                )
+        except BaseException:
+            turn.abandoned = True
+            raise
 
     async def fetch_one(self, stmt: Statement, params: Mapping[str, Any]) -> Row | None:
         args = stmt.args(params)
@@ -175,7 +207,13 @@ class SqliteHotPath:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
         # Rare: wait on the writer thread rather than in the event loop.
-        return await self._on_writer(lambda conn: conn.execute(stmt.sql, args).fetchone())
+
+        def read(conn: sqlite3.Connection, turn: _Turn) -> Row | None:
+            turn.check()
+            row: Row | None = conn.execute(stmt.sql, args).fetchone()
+            return row
+
+        return await self._on_writer(read)
 
     @contextlib.contextmanager
     def _writer_turn(self) -> Iterator[None]:
@@ -203,22 +241,28 @@ class SqliteHotPath:
         finally:
             fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
 
-    async def transaction(self, guard: Step | None, steps: Sequence[Step]) -> bool:
-        def work(conn: sqlite3.Connection) -> bool:
+    async def transaction(self, guards: Sequence[Step], steps: Sequence[Step]) -> bool:
+        def work(conn: sqlite3.Connection, turn: _Turn) -> bool:
+            turn.check()
             with self._writer_turn():
-                return in_turn(conn)
+                return in_turn(conn, turn)
 
-        def in_turn(conn: sqlite3.Connection) -> bool:
+        def in_turn(conn: sqlite3.Connection, turn: _Turn) -> bool:
+            turn.check()
             # IMMEDIATE takes the write lock up front, so the guard's row count is final.
             conn.execute("BEGIN IMMEDIATE")
             try:
-                if guard is not None:
-                    cursor = conn.execute(guard[0].sql, guard[0].args(guard[1]))
-                    if cursor.rowcount != 1:
+                for stmt, params in guards:
+                    # total_changes, not rowcount: Python 3.11's sqlite3 reports -1 for a
+                    # statement that starts with WITH (the guarded insert).
+                    before = conn.total_changes
+                    conn.execute(stmt.sql, stmt.args(params))
+                    if conn.total_changes - before != 1:
                         conn.execute("ROLLBACK")
                         return False
                 for stmt, params in steps:
                     conn.execute(stmt.sql, stmt.args(params))
+                turn.check()  # the request gave up meanwhile: do not commit behind its 503
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -230,7 +274,7 @@ class SqliteHotPath:
     async def close(self) -> None:
         if self._executor is not None:
 
-            def close_writer(conn: sqlite3.Connection) -> None:
+            def close_writer(conn: sqlite3.Connection, _turn: _Turn) -> None:
                 conn.close()
                 self._writer = None
                 if self._turn_fd is not None:
@@ -246,8 +290,25 @@ class SqliteHotPath:
             self._reader = None
 
 
-def hot_path_for(url: URL, pool_size: int) -> HotPath:
+class _Abandoned(TimeoutError):
+    """The request waiting for this write gave up (a 503 was answered)."""
+
+
+class _Turn:
+    """Shared between a request and its work on the writer thread."""
+
+    __slots__ = ("abandoned",)
+
+    def __init__(self) -> None:
+        self.abandoned = False
+
+    def check(self) -> None:
+        if self.abandoned:
+            raise _Abandoned("the request gave up waiting for the database")
+
+
+def hot_path_for(url: URL, pool_size: int, timeout: float = 10) -> HotPath:
     if url.get_backend_name() == "sqlite":
         assert url.database is not None
-        return SqliteHotPath(url.database)
-    return PostgresHotPath(url, pool_size)
+        return SqliteHotPath(url.database, timeout)
+    return PostgresHotPath(url, pool_size, timeout)

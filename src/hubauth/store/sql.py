@@ -13,12 +13,23 @@ import contextlib
 import functools
 import os
 import sqlite3
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
 import orjson
-from sqlalchemy import and_, bindparam, delete, event, func, insert, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -41,12 +52,14 @@ from hubauth.core.models import (
     User,
 )
 from hubauth.core.ports import StoreUnavailable
-from hubauth.store.hot import HotPath, hot_path_for
+from hubauth.store.hot import HotPath, Statement, hot_path_for
 from hubauth.store.schema import (
     access_tokens,
+    app_jwks,
     apps,
     auth_codes,
     browser_sessions,
+    client_assertion_jtis,
     hub_members,
     hubs,
     install_flows,
@@ -100,6 +113,34 @@ def _unavailable_on_db_loss(
     return wrapper
 
 
+def _bounded(
+    fn: Callable[Concatenate[SqlStore, P], Awaitable[T]],
+) -> Callable[Concatenate[SqlStore, P], Awaitable[T]]:
+    """A SQLAlchemy-path operation a request waits for: the request waits at most the store's
+    timeout, then gets a 503 (TimeoutError -> StoreUnavailable). The operation itself is not
+    cancelled but finishes in the background, bounded by asyncpg's command timeout: cancelled
+    mid-statement, SQLAlchemy would wait for a ROLLBACK on the same frozen server (issue 21),
+    and each such wait is another request's worth of time."""
+
+    @functools.wraps(fn)
+    async def wrapper(self: SqlStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        work = asyncio.ensure_future(fn(self, *args, **kwargs))
+        try:
+            return await asyncio.wait_for(asyncio.shield(work), self.timeout)
+        except BaseException:
+            if not work.done():
+                work.add_done_callback(_forget)
+            raise
+
+    return wrapper
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    """An abandoned operation's outcome: nobody waits for it any more (no "never retrieved")."""
+    if not task.cancelled():
+        task.exception()
+
+
 #: SQLSTATEs (PostgreSQL appendix A) that mean "the database cannot serve right now" rather
 #: than "this statement is wrong": connection exceptions (08), insufficient resources (53, e.g.
 #: too many connections, disk full), shutdown/starting up (57P01-57P03), system I/O errors
@@ -135,10 +176,13 @@ def _app(row: Mapping[str, Any]) -> App:
         optional_scopes=_split(row["optional_scopes"]),
         is_private_distribution=bool(row["is_private_distribution"]),
         refresh_policy=RefreshPolicy(row["refresh_policy"]),
+        client_secret_key_id=row["key_id"],
+        rotation_grace_s=row["rotation_grace_s"],
         previous_secret_hash=(
             bytes(row["previous_secret_hash"]) if row["previous_secret_hash"] else None
         ),
         previous_secret_until_ms=row["previous_secret_until_ms"],
+        previous_secret_key_id=row["previous_key_id"],
     )
 
 
@@ -160,6 +204,7 @@ _REFRESH_QUERY = select(
     refresh_tokens.c.app_id,
     apps.c.client_id,
     apps.c.refresh_policy,
+    apps.c.rotation_grace_s,
     refresh_tokens.c.install_id,
     refresh_tokens.c.hub_id,
     hubs.c.hub_domain,
@@ -173,6 +218,8 @@ _REFRESH_QUERY = select(
     refresh_tokens.c.revoked_ms,
     refresh_tokens.c.rotated_ms,
     installs.c.uninstalled_ms,
+    refresh_tokens.c.token_hash,
+    refresh_tokens.c.key_id,
 ).select_from(
     refresh_tokens.join(apps, apps.c.app_id == refresh_tokens.c.app_id)
     .join(hubs, hubs.c.hub_id == refresh_tokens.c.hub_id)
@@ -226,6 +273,7 @@ _ACCESS_COLUMNS = (
     "family_id",
     "created_ms",
     "expires_ms",
+    "key_id",
 )
 _REFRESH_COLUMNS = (
     "token_hash",
@@ -236,20 +284,67 @@ _REFRESH_COLUMNS = (
     "scopes",
     "family_id",
     "created_ms",
+    "key_id",
+    "parent_id",
 )
+
+#: A lookup's digests: one, or every digest the value may be stored under (core/keys.py).
+Hashes = bytes | Sequence[bytes]
+
+
+def _hashes(value: Hashes) -> tuple[bytes, ...]:
+    return (value,) if isinstance(value, bytes) else tuple(value)
+
+
+def _hash_params(hashes: tuple[bytes, ...]) -> dict[str, bytes]:
+    return {f"h{i}": h for i, h in enumerate(hashes)}
+
+
+#: The refresh token's install is still active (correlated: one primary-key probe).
+_INSTALL_ACTIVE = (
+    select(installs.c.install_id)
+    .where(
+        installs.c.install_id == refresh_tokens.c.install_id,
+        installs.c.uninstalled_ms.is_(None),
+    )
+    .exists()
+)
+
+#: A refresh token that may still be used: not revoked, not rotated, its install active.
+_REFRESH_LIVE = (
+    refresh_tokens.c.revoked_ms.is_(None),
+    refresh_tokens.c.rotated_ms.is_(None),
+    _INSTALL_ACTIVE,
+)
+
+
+def _access_if_live() -> Any:
+    """``INSERT INTO access_tokens … SELECT … FROM live``: the access token is written only if
+    the refresh token is still live when the statement runs, in the same statement
+    (issue 15 item 9, RFC 7009 §2.2). On PostgreSQL ``live`` takes a ``FOR SHARE`` row lock,
+    which a concurrent revocation's ``UPDATE`` of that row must wait for (and, if the
+    revocation committed first, the row is re-checked and no longer matches); the
+    revocation's later ``UPDATE access_tokens`` then sees this token. Shared, so concurrent
+    refreshes of one static token do not queue behind each other. SQLite serialises writers
+    (``BEGIN IMMEDIATE``), so the plain check is enough there; the lock clause compiles away.
+    """
+    live = (
+        select(refresh_tokens.c.refresh_id)
+        .where(refresh_tokens.c.refresh_id == bindparam("p_refresh_id"), *_REFRESH_LIVE)
+        .with_for_update(read=True)
+        .cte("live")
+    )
+    columns = [access_tokens.c[name] for name in _ACCESS_COLUMNS]
+    values = select(*(bindparam(c.name, type_=c.type) for c in columns)).select_from(live)
+    return insert(access_tokens).from_select(columns, values)
 
 
 class _HotStatements:
     """The hot path's statements: the Core statements above, compiled once per dialect."""
 
     def __init__(self, hot: HotPath) -> None:
-        self.find_refresh = hot.compile(
-            _REFRESH_QUERY.where(refresh_tokens.c.token_hash == bindparam("h"))
-        )
-        self.find_access = hot.compile(
-            _ACCESS_QUERY.where(access_tokens.c.token_hash == bindparam("h"))
-        )
-        self.find_code = hot.compile(_CODE_QUERY.where(auth_codes.c.code_hash == bindparam("h")))
+        self._hot = hot
+        self._lookups: dict[tuple[str, int], Statement] = {}
         self.find_app = hot.compile(select(apps).where(apps.c.client_id == bindparam("h")))
         self.insert_access = hot.compile(
             insert(access_tokens).values({c: bindparam(c) for c in _ACCESS_COLUMNS})
@@ -264,13 +359,102 @@ class _HotStatements:
         )
         self.retire_refresh = hot.compile(
             update(refresh_tokens)
-            .where(
-                refresh_tokens.c.refresh_id == bindparam("p_id"),
-                refresh_tokens.c.rotated_ms.is_(None),
-                refresh_tokens.c.revoked_ms.is_(None),
-            )
+            .where(refresh_tokens.c.refresh_id == bindparam("p_id"), *_REFRESH_LIVE)
             .values(rotated_ms=bindparam("p_now"))
         )
+        self.insert_access_if_live = hot.compile(_access_if_live())
+        # Code exchange retried (opt-in, docs/decisions.md): the code moves to the new family
+        # only if it still points at the first one and was consumed recently ...
+        self.move_code = hot.compile(
+            update(auth_codes)
+            .where(
+                auth_codes.c.code_hash == bindparam("h"),
+                auth_codes.c.family_id == bindparam("p_old"),
+                auth_codes.c.consumed_ms >= bindparam("p_since"),
+            )
+            .values(family_id=bindparam("p_family"))
+        )
+        # ... and the first family's one refresh token is revoked only if it was never used:
+        # not rotated, and no access token minted from it besides the code's own.
+        family_access_count = (
+            select(func.count())
+            .select_from(access_tokens)
+            .where(access_tokens.c.family_id == bindparam("p_old"))
+            .scalar_subquery()
+        )
+        self.revoke_unused_first_refresh = hot.compile(
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.family_id == bindparam("p_old"),
+                refresh_tokens.c.parent_id.is_(None),
+                refresh_tokens.c.revoked_ms.is_(None),
+                refresh_tokens.c.rotated_ms.is_(None),
+                family_access_count == literal_column("1"),
+            )
+            .values(revoked_ms=bindparam("p_now"))
+        )
+        self.revoke_family_access = hot.compile(
+            update(access_tokens)
+            .where(
+                access_tokens.c.family_id == bindparam("p_old"),
+                access_tokens.c.revoked_ms.is_(None),
+            )
+            .values(revoked_ms=bindparam("p_now"))
+        )
+        # A no-op UPDATE: the row lock that queues concurrent grace retries of one token.
+        self.lock_retired = hot.compile(
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.refresh_id == bindparam("p_parent"),
+                refresh_tokens.c.revoked_ms.is_(None),
+                refresh_tokens.c.rotated_ms.is_not(None),
+            )
+            .values(rotated_ms=refresh_tokens.c.rotated_ms)
+        )
+        # Rotation grace (docs/decisions.md): the retired token's live successor, if it was
+        # never used (under rotation, using it rotates it), is retired in its place ...
+        self.retire_unused_successor = hot.compile(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.parent_id == bindparam("p_parent"), *_REFRESH_LIVE)
+            .values(rotated_ms=bindparam("p_now"))
+        )
+        # ... with the access token issued beside it (same family, same instant): the lost
+        # response carried it, so nobody legitimate holds it. An access token of the retired
+        # token's own issue is never matched (strictly later), so if both were issued in the
+        # same millisecond the successor's simply lives out its lifetime.
+        retired_now = select(refresh_tokens.c.created_ms).where(
+            refresh_tokens.c.parent_id == bindparam("p_parent"),
+            refresh_tokens.c.rotated_ms == bindparam("p_now"),
+        )
+        parent_issued = select(refresh_tokens.c.created_ms).where(
+            refresh_tokens.c.refresh_id == bindparam("p_parent")
+        )
+        self.revoke_successor_access = hot.compile(
+            update(access_tokens)
+            .where(
+                access_tokens.c.family_id == bindparam("p_family"),
+                access_tokens.c.revoked_ms.is_(None),
+                access_tokens.c.created_ms.in_(retired_now.scalar_subquery()),
+                access_tokens.c.created_ms > parent_issued.scalar_subquery(),
+            )
+            .values(revoked_ms=bindparam("p_now"))
+        )
+
+    def lookup(self, kind: str, count: int) -> Statement:
+        """The lookup of a token, code or refresh token by any of ``count`` digests: one
+        indexed ``IN`` query (a probe of the unique index per digest), compiled once per
+        count; the count is fixed by the keyring, so this holds one or two entries."""
+        found = self._lookups.get((kind, count))
+        if found is None:
+            query, column = {
+                "refresh": (_REFRESH_QUERY, refresh_tokens.c.token_hash),
+                "access": (_ACCESS_QUERY, access_tokens.c.token_hash),
+                "code": (_CODE_QUERY, auth_codes.c.code_hash),
+            }[kind]
+            params: list[Any] = [bindparam(f"h{i}") for i in range(count)]
+            found = self._hot.compile(query.where(column.in_(params)))
+            self._lookups[(kind, count)] = found
+        return found
 
 
 def _access_params(token: NewAccessToken) -> dict[str, Any]:
@@ -285,6 +469,7 @@ def _access_params(token: NewAccessToken) -> dict[str, Any]:
         "family_id": token.family_id,
         "created_ms": token.created_ms,
         "expires_ms": token.expires_ms,
+        "key_id": token.key_id,
     }
 
 
@@ -298,18 +483,24 @@ def _refresh_params(token: NewRefreshToken) -> dict[str, Any]:
         "scopes": _join(token.scopes),
         "family_id": token.family_id,
         "created_ms": token.created_ms,
+        "key_id": token.key_id,
+        "parent_id": token.parent_id,
     }
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int = 10_000) -> None:
     # WAL lets readers run beside the one writer; the busy timeout makes writers queue instead
     # of failing when several worker processes share the file.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+#: The default of the ``db_timeout`` setting (seconds).
+DB_TIMEOUT_S = 10.0
 
 
 def _create_private(path: str | None) -> None:
@@ -323,12 +514,15 @@ def _create_private(path: str | None) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, pool_size: int = 10, timeout: float = DB_TIMEOUT_S
+) -> AsyncEngine:
     url = to_async_url(database_url)
     if url.get_backend_name() == "sqlite":
         _create_private(url.database)
         engine = create_async_engine(url)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        pragmas = functools.partial(_sqlite_pragmas, busy_ms=int(timeout * 1000))
+        event.listen(engine.sync_engine, "connect", pragmas)
         return engine
     return create_async_engine(
         url,
@@ -336,28 +530,35 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         pool_timeout=5,
         pool_recycle=1800,
-        connect_args={"timeout": 5, "command_timeout": 10},
+        connect_args={"timeout": min(5, timeout), "command_timeout": timeout},
     )
 
 
 class SqlStore:
     """:class:`~hubauth.core.ports.Store` over an :class:`AsyncEngine`."""
 
-    def __init__(self, engine: AsyncEngine, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, pool_size: int = 10, timeout: float = DB_TIMEOUT_S
+    ) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._hot: HotPath = hot_path_for(engine.url, pool_size)
+        self.timeout = timeout
+        self._hot: HotPath = hot_path_for(engine.url, pool_size, timeout)
         self._sql = _HotStatements(self._hot)
 
     @classmethod
-    def from_url(cls, database_url: str, *, pool_size: int = 10) -> SqlStore:
-        return cls(create_engine(database_url, pool_size=pool_size), pool_size=pool_size)
+    def from_url(
+        cls, database_url: str, *, pool_size: int = 10, timeout: float = DB_TIMEOUT_S
+    ) -> SqlStore:
+        engine = create_engine(database_url, pool_size=pool_size, timeout=timeout)
+        return cls(engine, pool_size=pool_size, timeout=timeout)
 
     async def close(self) -> None:
         await self._hot.close()
         await self.engine.dispose()
 
     @_unavailable_on_db_loss
+    @_bounded
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(select(1))
@@ -382,10 +583,12 @@ class SqlStore:
         refresh_policy: RefreshPolicy = RefreshPolicy.STATIC,
         app_id: int | None = None,
         now_ms: int = 0,
+        client_secret_key_id: str | None = None,
     ) -> App:
         values: dict[str, Any] = {
             "client_id": client_id,
             "client_secret_hash": client_secret_hash,
+            "key_id": client_secret_key_id,
             "name": name,
             "redirect_uris": orjson.dumps(list(redirect_uris)).decode(),
             "scopes": _join(scopes),
@@ -413,6 +616,7 @@ class SqlStore:
         return _app(row) if row else None
 
     @_unavailable_on_db_loss
+    @_bounded
     async def find_app(self, app_id: int) -> App | None:
         row = await self._one(select(apps).where(apps.c.app_id == app_id))
         return _app(row._mapping) if row else None
@@ -428,8 +632,10 @@ class SqlStore:
         self,
         app_id: int,
         secret_hash: bytes,
+        key_id: str | None = None,
         *,
         previous_hash: bytes | None = None,
+        previous_key_id: str | None = None,
         previous_until_ms: int | None = None,
     ) -> bool:
         async with self.engine.begin() as conn:
@@ -438,9 +644,25 @@ class SqlStore:
                 .where(apps.c.app_id == app_id)
                 .values(
                     client_secret_hash=secret_hash,
+                    key_id=key_id,
                     previous_secret_hash=previous_hash,
+                    previous_key_id=previous_key_id,
                     previous_secret_until_ms=previous_until_ms,
                 )
+            )
+        return bool(result.rowcount)
+
+    @_unavailable_on_db_loss
+    async def rehash_client_secret(
+        self, app_id: int, old_hash: bytes, new_hash: bytes, key_id: str | None
+    ) -> bool:
+        """Store the current secret's digest under a newer key (key rotation); a no-op if the
+        secret was replaced meanwhile. The previous secret of a grace period is left as is."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(apps)
+                .where(apps.c.app_id == app_id, apps.c.client_secret_hash == old_hash)
+                .values(client_secret_hash=new_hash, key_id=key_id)
             )
         return bool(result.rowcount)
 
@@ -449,6 +671,14 @@ class SqlStore:
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(apps).where(apps.c.app_id == app_id).values(refresh_policy=policy.value)
+            )
+        return result.rowcount == 1
+
+    @_unavailable_on_db_loss
+    async def set_rotation_grace(self, app_id: int, seconds: int | None) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(apps).where(apps.c.app_id == app_id).values(rotation_grace_s=seconds)
             )
         return result.rowcount == 1
 
@@ -462,11 +692,13 @@ class SqlStore:
         return _hub(await self._insert_returning(hubs, values, "hub"))
 
     @_unavailable_on_db_loss
+    @_bounded
     async def find_hub(self, hub_id: int) -> Hub | None:
         row = await self._one(select(hubs).where(hubs.c.hub_id == hub_id))
         return _hub(row) if row else None
 
     @_unavailable_on_db_loss
+    @_bounded
     async def delete_hub(self, hub_id: int, now_ms: int) -> bool:
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -501,11 +733,13 @@ class SqlStore:
             )
 
     @_unavailable_on_db_loss
+    @_bounded
     async def find_user(self, user_id: int) -> User | None:
         row = await self._one(select(users).where(users.c.user_id == user_id))
         return _user(row) if row else None
 
     @_unavailable_on_db_loss
+    @_bounded
     async def find_user_by_email(self, email: str) -> User | None:
         row = await self._one(select(users).where(users.c.email == email))
         return _user(row) if row else None
@@ -517,6 +751,7 @@ class SqlStore:
             await conn.execute(stmt)
 
     @_unavailable_on_db_loss
+    @_bounded
     async def list_user_hubs(self, user_id: int) -> list[Hub]:
         stmt = (
             select(hubs)
@@ -534,6 +769,7 @@ class SqlStore:
     # --- installs -----------------------------------------------------------------------------
 
     @_unavailable_on_db_loss
+    @_bounded
     async def upsert_install(
         self, app_id: int, hub_id: int, user_id: int, scopes: Sequence[str], now_ms: int
     ) -> Install:
@@ -555,6 +791,7 @@ class SqlStore:
         return Install(install_id, app_id, hub_id, user_id, tuple(scopes))
 
     @_unavailable_on_db_loss
+    @_bounded
     async def uninstall(self, app_id: int, hub_id: int, now_ms: int) -> int:
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -566,7 +803,9 @@ class SqlStore:
                 )
                 .values(uninstalled_ms=now_ms)
             )
-            for table in (refresh_tokens, access_tokens):
+            # Refresh tokens twice, as in revoke_family: a successor a concurrent rotation
+            # inserted after the first UPDATE's snapshot is caught by the second.
+            for table in (refresh_tokens, access_tokens, refresh_tokens):
                 await conn.execute(
                     update(table)
                     .where(
@@ -581,6 +820,7 @@ class SqlStore:
     # --- authorization codes ------------------------------------------------------------------
 
     @_unavailable_on_db_loss
+    @_bounded
     async def save_code(self, code: AuthCode) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -596,12 +836,14 @@ class SqlStore:
                     code_challenge_method=code.code_challenge_method,
                     created_ms=code.created_ms,
                     expires_ms=code.expires_ms,
+                    key_id=code.key_id,
                 )
             )
 
     @_unavailable_on_db_loss
-    async def find_code(self, code_hash: bytes) -> AuthCode | None:
-        row = await self._hot.fetch_one(self._sql.find_code, {"h": code_hash})
+    async def find_code(self, code_hash: Hashes) -> AuthCode | None:
+        hashes = _hashes(code_hash)
+        row = await self._hot.fetch_one(self._sql.lookup("code", len(hashes)), _hash_params(hashes))
         if row is None:
             return None
         return AuthCode(
@@ -621,6 +863,7 @@ class SqlStore:
             hublet=row["hublet"],
             hub_deleted=row["deleted_ms"] is not None,
             install_active=row["uninstalled_ms"] is None,
+            key_id=row["key_id"],
         )
 
     @_unavailable_on_db_loss
@@ -630,11 +873,42 @@ class SqlStore:
         # The conditional UPDATE comes first so SQLite takes its write lock up front and
         # PostgreSQL's row lock serialises racers: exactly one sees rowcount 1.
         return await self._hot.transaction(
-            (
-                self._sql.consume_code,
-                {"h": code_hash, "p_now": now_ms, "p_family": refresh.family_id},
-            ),
             [
+                (
+                    self._sql.consume_code,
+                    {"h": code_hash, "p_now": now_ms, "p_family": refresh.family_id},
+                )
+            ],
+            [
+                (self._sql.insert_refresh, _refresh_params(refresh)),
+                (self._sql.insert_access, _access_params(access)),
+            ],
+        )
+
+    @_unavailable_on_db_loss
+    async def redeem_code_again(
+        self,
+        code_hash: bytes,
+        first_family: str,
+        consumed_since_ms: int,
+        now_ms: int,
+        refresh: NewRefreshToken,
+        access: NewAccessToken,
+    ) -> bool:
+        step = {
+            "h": code_hash,
+            "p_old": first_family,
+            "p_since": consumed_since_ms,
+            "p_now": now_ms,
+            "p_family": refresh.family_id,
+        }
+        return await self._hot.transaction(
+            [
+                (self._sql.move_code, step),
+                (self._sql.revoke_unused_first_refresh, step),
+            ],
+            [
+                (self._sql.revoke_family_access, step),
                 (self._sql.insert_refresh, _refresh_params(refresh)),
                 (self._sql.insert_access, _access_params(access)),
             ],
@@ -643,8 +917,11 @@ class SqlStore:
     # --- tokens -------------------------------------------------------------------------------
 
     @_unavailable_on_db_loss
-    async def find_refresh_token(self, token_hash: bytes) -> RefreshTokenRecord | None:
-        row = await self._hot.fetch_one(self._sql.find_refresh, {"h": token_hash})
+    async def find_refresh_token(self, token_hash: Hashes) -> RefreshTokenRecord | None:
+        hashes = _hashes(token_hash)
+        row = await self._hot.fetch_one(
+            self._sql.lookup("refresh", len(hashes)), _hash_params(hashes)
+        )
         if row is None:
             return None
         return RefreshTokenRecord(
@@ -665,11 +942,34 @@ class SqlStore:
             hub_deleted=row["deleted_ms"] is not None,
             install_active=row["uninstalled_ms"] is None,
             refresh_policy=RefreshPolicy(row["refresh_policy"]),
+            token_hash=bytes(row["token_hash"]),
+            key_id=row["key_id"],
+            rotation_grace_s=row["rotation_grace_s"],
         )
 
     @_unavailable_on_db_loss
-    async def find_access_token(self, token_hash: bytes) -> AccessTokenRecord | None:
-        row = await self._hot.fetch_one(self._sql.find_access, {"h": token_hash})
+    async def rehash_refresh_token(
+        self, refresh_id: int, old_hash: bytes, new_hash: bytes, key_id: str | None
+    ) -> bool:
+        """Store a refresh token's digest under a newer key (key rotation); a no-op if the row
+        changed meanwhile (another node re-hashed it first)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(refresh_tokens)
+                .where(
+                    refresh_tokens.c.refresh_id == refresh_id,
+                    refresh_tokens.c.token_hash == old_hash,
+                )
+                .values(token_hash=new_hash, key_id=key_id)
+            )
+        return result.rowcount == 1
+
+    @_unavailable_on_db_loss
+    async def find_access_token(self, token_hash: Hashes) -> AccessTokenRecord | None:
+        hashes = _hashes(token_hash)
+        row = await self._hot.fetch_one(
+            self._sql.lookup("access", len(hashes)), _hash_params(hashes)
+        )
         if row is None:
             return None
         return AccessTokenRecord(
@@ -693,14 +993,20 @@ class SqlStore:
 
     @_unavailable_on_db_loss
     async def issue_access_token(self, access: NewAccessToken) -> None:
-        await self._hot.transaction(None, [(self._sql.insert_access, _access_params(access))])
+        await self._hot.transaction([], [(self._sql.insert_access, _access_params(access))])
+
+    @_unavailable_on_db_loss
+    async def issue_access_token_if_live(self, refresh_id: int, access: NewAccessToken) -> bool:
+        params = _access_params(access)
+        params["p_refresh_id"] = refresh_id
+        return await self._hot.transaction([(self._sql.insert_access_if_live, params)], [])
 
     @_unavailable_on_db_loss
     async def rotate_refresh_token(
         self, refresh_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
     ) -> bool:
         return await self._hot.transaction(
-            (self._sql.retire_refresh, {"p_id": refresh_id, "p_now": now_ms}),
+            [(self._sql.retire_refresh, {"p_id": refresh_id, "p_now": now_ms})],
             [
                 (self._sql.insert_refresh, _refresh_params(new_refresh)),
                 (self._sql.insert_access, _access_params(access)),
@@ -708,15 +1014,37 @@ class SqlStore:
         )
 
     @_unavailable_on_db_loss
+    async def replace_unused_successor(
+        self, retired_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
+    ) -> bool:
+        # Concurrent retries of one retired token queue on its row (PostgreSQL; SQLite's
+        # write lock does the same), so each one's successor lookup runs after the previous
+        # retry committed and finds that retry's successor: never two live successors, and
+        # the later retry wins (docs/decisions.md, "Rotation grace").
+        step = {"p_parent": retired_id, "p_now": now_ms, "p_family": new_refresh.family_id}
+        return await self._hot.transaction(
+            [
+                (self._sql.lock_retired, step),
+                (self._sql.retire_unused_successor, step),
+            ],
+            [
+                (self._sql.revoke_successor_access, step),
+                (self._sql.insert_refresh, _refresh_params(new_refresh)),
+                (self._sql.insert_access, _access_params(access)),
+            ],
+        )
+
+    @_unavailable_on_db_loss
+    @_bounded
     async def revoke_refresh_token(
-        self, token_hash: bytes, now_ms: int, *, with_access_tokens: bool
+        self, token_hash: Hashes, now_ms: int, *, with_access_tokens: bool
     ) -> bool:
         async with self.engine.begin() as conn:
             family = (
                 await conn.execute(
                     update(refresh_tokens)
                     .where(
-                        refresh_tokens.c.token_hash == token_hash,
+                        refresh_tokens.c.token_hash.in_(_hashes(token_hash)),
                         refresh_tokens.c.revoked_ms.is_(None),
                         refresh_tokens.c.rotated_ms.is_(None),
                     )
@@ -737,22 +1065,28 @@ class SqlStore:
         return True
 
     @_unavailable_on_db_loss
-    async def revoke_access_token(self, token_hash: bytes, now_ms: int) -> bool:
+    @_bounded
+    async def revoke_access_token(self, token_hash: Hashes, now_ms: int) -> bool:
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(access_tokens)
                 .where(
-                    access_tokens.c.token_hash == token_hash, access_tokens.c.revoked_ms.is_(None)
+                    access_tokens.c.token_hash.in_(_hashes(token_hash)),
+                    access_tokens.c.revoked_ms.is_(None),
                 )
                 .values(revoked_ms=now_ms)
             )
         return result.rowcount == 1
 
     @_unavailable_on_db_loss
+    @_bounded
     async def revoke_family(self, family_id: str, now_ms: int) -> int:
         total = 0
         async with self.engine.begin() as conn:
-            for table in (refresh_tokens, access_tokens):
+            # Refresh tokens a second time: on PostgreSQL (READ COMMITTED) the first UPDATE may
+            # have waited for a rotation holding one of the family's rows, whose successor was
+            # inserted after that UPDATE's snapshot; once it committed, the next statement sees it.
+            for table in (refresh_tokens, access_tokens, refresh_tokens):
                 result = await conn.execute(
                     update(table)
                     .where(table.c.family_id == family_id, table.c.revoked_ms.is_(None))
@@ -760,6 +1094,43 @@ class SqlStore:
                 )
                 total += result.rowcount
         return total
+
+    # --- private_key_jwt (RFC 7523) ------------------------------------------------------------
+
+    @_unavailable_on_db_loss
+    async def set_app_jwks(self, app_id: int, jwks: str | None, now_ms: int) -> bool:
+        """Replace the app's JWK Set (``None`` removes it); False when there is no such app."""
+        async with self.engine.begin() as conn:
+            exists = (
+                await conn.execute(select(apps.c.app_id).where(apps.c.app_id == app_id))
+            ).first()
+            if exists is None:
+                return False
+            await conn.execute(delete(app_jwks).where(app_jwks.c.app_id == app_id))
+            if jwks is not None:
+                await conn.execute(
+                    insert(app_jwks).values(app_id=app_id, jwks=jwks, updated_ms=now_ms)
+                )
+        return True
+
+    @_unavailable_on_db_loss
+    async def find_app_jwks(self, app_id: int) -> str | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(select(app_jwks.c.jwks).where(app_jwks.c.app_id == app_id))
+            ).first()
+        return None if row is None else str(row[0])
+
+    @_unavailable_on_db_loss
+    async def use_assertion_jti(self, jti_hash: bytes, app_id: int, expires_ms: int) -> bool:
+        """Record a client assertion's ``jti``; False when it was already recorded (a replay).
+        The primary key decides, so two nodes racing with one assertion get one True."""
+        stmt = self._insert_ignore(
+            client_assertion_jtis,
+            {"jti_hash": jti_hash, "app_id": app_id, "expires_ms": expires_ms},
+        )
+        async with self.engine.begin() as conn:
+            return bool((await conn.execute(stmt)).rowcount == 1)
 
     @_unavailable_on_db_loss
     async def purge_expired(self, now_ms: int, batch_size: int = 1000) -> int:
@@ -778,6 +1149,11 @@ class SqlStore:
                 ),
             ),
             (install_flows, install_flows.c.flow_id, install_flows.c.expires_ms < now_ms),
+            (
+                client_assertion_jtis,
+                client_assertion_jtis.c.jti_hash,
+                client_assertion_jtis.c.expires_ms < now_ms,
+            ),
             (
                 refresh_tokens,
                 refresh_tokens.c.refresh_id,
@@ -824,11 +1200,13 @@ class SqlStore:
             return int(result.inserted_primary_key[0])
 
     @_unavailable_on_db_loss
-    async def find_browser_session(self, token_hash: bytes, now_ms: int) -> BrowserSession | None:
+    async def find_browser_session(self, token_hash: Hashes, now_ms: int) -> BrowserSession | None:
         t = browser_sessions.c
         row = await self._one(
             select(browser_sessions).where(
-                t.token_hash == token_hash, t.idle_expires_ms > now_ms, t.expires_ms > now_ms
+                t.token_hash.in_(_hashes(token_hash)),
+                t.idle_expires_ms > now_ms,
+                t.expires_ms > now_ms,
             )
         )
         if row is None:
@@ -964,6 +1342,33 @@ class SqlStore:
                 )
             )
         return result.rowcount == 1
+
+    @_unavailable_on_db_loss
+    async def count_by_key(self, now_ms: int) -> dict[str, dict[str | None, int]]:
+        """Stored secrets that still work, per table and server key id (None = legacy): what
+        ``hubauth keys status`` shows before an old key is dropped. Dead rows (expired,
+        consumed, revoked, rotated) are left out: losing their key changes nothing."""
+        live: dict[str, tuple[Any, list[Any]]] = {
+            "apps": (apps, []),
+            "auth_codes": (
+                auth_codes,
+                [auth_codes.c.consumed_ms.is_(None), auth_codes.c.expires_ms >= now_ms],
+            ),
+            "refresh_tokens": (
+                refresh_tokens,
+                [refresh_tokens.c.revoked_ms.is_(None), refresh_tokens.c.rotated_ms.is_(None)],
+            ),
+            "access_tokens": (
+                access_tokens,
+                [access_tokens.c.revoked_ms.is_(None), access_tokens.c.expires_ms >= now_ms],
+            ),
+        }
+        out: dict[str, dict[str | None, int]] = {}
+        async with self.engine.connect() as conn:
+            for name, (table, where) in live.items():
+                stmt = select(table.c.key_id, func.count()).where(*where).group_by(table.c.key_id)
+                out[name] = {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}
+        return out
 
     @_unavailable_on_db_loss
     async def count_rows(self) -> dict[str, int]:

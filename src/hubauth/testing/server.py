@@ -9,13 +9,16 @@ down exactly as if half an hour had passed — no patching of ``time.time``.
 
 Helpers that change state (:meth:`HubAuthServer.mint_code`, :meth:`HubAuthServer.uninstall`,
 ...) run the real core operations on the server's loop, so they are safe to call from a test's
-thread or from inside an async test.
+thread or from inside an async test. The server runs in developer mode: its clock offset,
+fault switches and counters are :mod:`hubauth.core.devplane`'s, the functions
+``hubauth serve --dev`` serves under ``/_hubauth/`` (which this server answers too).
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import dataclasses
 import logging
 import secrets
@@ -32,18 +35,18 @@ from typing import Any, Protocol, Self, TypeVar
 import httpx
 import uvicorn
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
-from starlette.middleware import Middleware
 
 from hubauth.config import Settings
-from hubauth.core import authorization, installs
+from hubauth.core import authorization, devplane
 from hubauth.core.audit import null_audit
-from hubauth.core.clock import OffsetClock
+from hubauth.core.clock import SystemClock
 from hubauth.core.context import Context
+from hubauth.core.devplane import DevPlane
 from hubauth.core.models import RefreshPolicy
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
 from hubauth.store.sql import SqlStore, create_engine
-from hubauth.testing.faults import FaultMiddleware, Faults, Traffic
+from hubauth.testing.faults import Faults, Traffic
 from hubauth.testing.seeding import SeededInstall, seed_install
 from hubauth.web.app import create_app
 from hubauth.web.responses import ContractCheck
@@ -128,9 +131,11 @@ class HubAuthServer:
 
     def __init__(self, directory: Path, config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig()
-        self.clock: MovableClock = self.config.clock or OffsetClock()
-        self.faults = Faults()
-        self.traffic = Traffic()
+        #: A given clock is the base the server's (shared, developer-mode) offset sits on, so
+        #: moving it moves the server; otherwise ``advance`` moves the server's own offset.
+        self.clock: MovableClock = self.config.clock or _PlaneClock(self)
+        self.faults = Faults(self._plane, self.call)
+        self.traffic = Traffic(self._plane, self.call)
         self.database_path = Path(directory) / "hubauth.db"
         self.database_url = f"sqlite:///{self.database_path}"
         self.settings: Settings = _IsolatedSettings(
@@ -141,6 +146,9 @@ class HubAuthServer:
                 "auth_code_ttl": self.config.auth_code_ttl,
                 "strict_contracts": self.config.contract_check is not None,
                 "log_level": "warning",
+                # The controls (clock, faults, counters) are developer mode's, through the
+                # same core functions as `hubauth serve --dev`; the port is loopback only.
+                "dev": True,
                 **self.config.settings,
             }
         )
@@ -149,6 +157,7 @@ class HubAuthServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._uvicorn: uvicorn.Server | None = None
         self._ctx: Context | None = None
+        self._app: Any = None
         self._seed: SeededInstall | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -180,7 +189,9 @@ class HubAuthServer:
         """Shut down. ``wait=False`` only asks (uvicorn needs ~0.2 s to wind down); call
         :meth:`join` later — the plugin does so at the end of the session, so a suite of
         function-scoped servers does not pay the shutdown per test."""
-        self.faults.clear()
+        if self._app is not None and self._ready.is_set() and self._error is None:
+            with contextlib.suppress(Exception):  # stopping must not fail on a dying server
+                self.faults.clear()
         if self._uvicorn is not None:
             self._uvicorn.should_exit = True
         if wait:
@@ -226,7 +237,7 @@ class HubAuthServer:
             self._ctx = Context(
                 store=store,
                 clock=self.clock,
-                hasher=TokenHasher(self.settings.server_key()),
+                hasher=TokenHasher(self.settings.keyring()),
                 policy=self.settings.policy(),
                 audit=null_audit,
             )
@@ -234,12 +245,10 @@ class HubAuthServer:
             app = create_app(
                 self.settings,
                 store=store,
-                clock=self.clock,
+                clock=self.config.clock,
                 contract_check=self.config.contract_check,
-                extra_middleware=[
-                    Middleware(FaultMiddleware, faults=self.faults, traffic=self.traffic)
-                ],
             )
+            self._app = app
             self._uvicorn = uvicorn.Server(
                 uvicorn.Config(
                     app,
@@ -404,7 +413,9 @@ class HubAuthServer:
         store, so later refreshes get 400 ``BAD_REFRESH_TOKEN`` (spec §3.4, §6.1)."""
         seeded = self._seeded()
         return self.call(
-            installs.uninstall(self._context(), seeded.app_id, seeded.hub_id, via="pytest_plugin")
+            devplane.uninstall(
+                self._plane(), app_id=seeded.app_id, hub_id=seeded.hub_id, via="pytest_plugin"
+            )
         )
 
     def delete_hub(self) -> bool:
@@ -414,5 +425,40 @@ class HubAuthServer:
         )
 
     def _context(self) -> Context:
-        assert self._ctx is not None, "server not started"
-        return self._ctx
+        """The served app's context (its clock is the server's)."""
+        return self._plane().ctx
+
+    def _plane(self) -> DevPlane:
+        plane: DevPlane | None = getattr(getattr(self._app, "state", None), "plane", None)
+        if plane is None:
+            raise RuntimeError("server not started")
+        return plane
+
+
+class _PlaneClock:
+    """The server's clock as a test sees it: ``advance`` moves the shared developer-mode
+    offset (:func:`hubauth.core.devplane.advance_clock`), exactly as
+    ``POST /_hubauth/clock/advance`` does."""
+
+    def __init__(self, server: HubAuthServer) -> None:
+        self._server = server
+        self._real = SystemClock()
+
+    def now_ms(self) -> int:
+        try:
+            return self._server._plane().clock.now_ms()
+        except RuntimeError:  # not started yet: no offset
+            return self._real.now_ms()
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("a clock only moves forward")
+        server = self._server
+        server.call(devplane.advance_clock(server._plane(), seconds))
+
+    @property
+    def offset_seconds(self) -> float:
+        try:
+            return self._server._plane().clock.offset_ms / 1000
+        except RuntimeError:
+            return 0.0

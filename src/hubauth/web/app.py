@@ -18,14 +18,16 @@ from starlette.routing import BaseRoute
 
 from hubauth.config import Settings
 from hubauth.contracts.checker import check_response, compile_all
-from hubauth.core.audit import fan_out, log_audit
-from hubauth.core.clock import Clock, SystemClock
+from hubauth.core.audit import AuditSink, fan_out, log_audit
+from hubauth.core.clock import Clock, OffsetClock, SystemClock
 from hubauth.core.context import Context
+from hubauth.core.devplane import DEV_WARNING, DevPlane, EventBuffer
 from hubauth.core.ports import StoreUnavailable
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
+from hubauth.store.devplane import SqlDevStore
 from hubauth.store.sql import SqlStore
-from hubauth.web import appinstalls, authorize, discovery, oauth_v1, oauth_v3, ops
+from hubauth.web import appinstalls, authorize, devmode, discovery, oauth_v1, oauth_v3, ops
 from hubauth.web.access import AccessMiddleware
 from hubauth.web.errors import EXCEPTION_HANDLERS
 from hubauth.web.health import MigrationCheck
@@ -42,8 +44,9 @@ class SchemaBehind(RuntimeError):
     """The database schema is older than this hubauth; ``hubauth db upgrade`` fixes it."""
 
 
-def route_table() -> list[BaseRoute]:
-    """Every public route, in one place (the OpenAPI description is generated from it)."""
+def route_table(*, dev: bool = False) -> list[BaseRoute]:
+    """Every public route, in one place (the OpenAPI description is generated from it).
+    ``dev`` adds the developer control API and dashboard (``hubauth serve --dev`` only)."""
     return [
         *oauth_v1.routes,
         *oauth_v3.routes,
@@ -51,6 +54,7 @@ def route_table() -> list[BaseRoute]:
         *discovery.routes,
         *authorize.routes,
         *ops.routes,
+        *(devmode.routes if dev else ()),
     ]
 
 
@@ -79,22 +83,29 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own_store = store is None
-        active = store or SqlStore.from_url(settings.database_url, pool_size=settings.db_pool_size)
+        active = store or SqlStore.from_url(
+            settings.database_url, pool_size=settings.db_pool_size, timeout=settings.db_timeout
+        )
         try:
             if own_store:
                 schema = await migrate.status(active.engine)
-                if not schema.up_to_date:
-                    raise SchemaBehind(
-                        f"database schema is at {schema.current or 'nothing'}, this hubauth needs "
-                        f"{schema.head}: run `hubauth db upgrade --database URL` first"
-                    )
+                if not schema.servable:
+                    raise SchemaBehind(schema.problem())
+            sinks: list[AuditSink] = [log_audit, metrics.audit_sink]
+            if events is not None:
+                sinks.append(events)
             app.state.ctx = Context(
                 store=active,
-                clock=clock or SystemClock(),
-                hasher=TokenHasher(settings.server_key()),
+                clock=serving_clock,
+                hasher=TokenHasher(settings.keyring()),
                 policy=settings.policy(),
-                audit=fan_out(log_audit, metrics.audit_sink),
+                audit=fan_out(*sinks),
             )
+            if dev_clock is not None:
+                _log.warning(DEV_WARNING)
+                app.state.plane = DevPlane(
+                    app.state.ctx, SqlDevStore(active.engine), dev_clock, events
+                )
             if freeze_heap:
                 gc.collect()
                 gc.freeze()
@@ -107,12 +118,16 @@ def create_app(
             for handler in logging.getLogger("hubauth").handlers:
                 handler.flush()  # access lines are held briefly (hubauth.logs.LineHandler)
 
+    # Developer mode reads time through an offset shared by every worker (core.devplane).
+    dev_clock = OffsetClock(clock or SystemClock()) if settings.dev else None
+    events = EventBuffer(dev_clock.now_ms) if dev_clock is not None else None
+    serving_clock: Clock = dev_clock or clock or SystemClock()
     metrics = Metrics()
     handlers = {
         **EXCEPTION_HANDLERS,
         StoreUnavailable: counting_store_unavailable(EXCEPTION_HANDLERS[StoreUnavailable]),
     }
-    limiter = build_limiter(settings, clock or SystemClock())
+    limiter = build_limiter(settings, serving_clock)
     # Outermost first: every response (429s included) gets a request id and an access-log line.
     middleware = [
         Middleware(RequestIdMiddleware),
@@ -122,9 +137,11 @@ def create_app(
     ]
     if settings.rate_limit_enabled:
         middleware.append(Middleware(RateLimitMiddleware, limiter=limiter, settings=settings))
+    if settings.dev:
+        middleware.append(Middleware(devmode.DevMiddleware))
     middleware.extend(extra_middleware)
     app = Starlette(
-        routes=route_table(),
+        routes=route_table(dev=settings.dev),
         middleware=middleware,
         exception_handlers=handlers,
         lifespan=lifespan,

@@ -64,6 +64,8 @@ STYLESHEET_PATH = "/oauth/authorize/assets/authorize.css"
 FORM_LIMIT = 8192
 
 _STYLESHEET = (pages.STATIC / "authorize.css").read_bytes()
+FAVICON_PATH = "/oauth/authorize/assets/favicon.svg"
+_FAVICON = (pages.STATIC / "favicon.svg").read_bytes()
 
 
 # --- per-app state and plumbing ----------------------------------------------------------------
@@ -82,7 +84,7 @@ def _page_state(request: Request) -> _PageState:
     if found is None:
         settings = state.settings
         sessions = SessionStore(
-            settings.server_key(),
+            settings.keyring(),
             idle_s=settings.session_idle_timeout,
             absolute_s=settings.session_absolute_timeout,
         )
@@ -629,6 +631,16 @@ async def stylesheet(request: Request) -> Response:
     )
 
 
+async def favicon(request: Request) -> Response:
+    """The pages' icon, also at ``/favicon.ico`` where browsers ask for it unprompted (every
+    page used to log a 404 for it). SVG, which current browsers accept at either path."""
+    return Response(
+        _FAVICON,
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 #: HTML pages and redirects have no JSON body, hence no contract: ``None`` in ``responses``.
 _PAGE = {200: None, 400: None, 403: None, 503: None}
 _TAGS = ["Install pages (HTML)"]
@@ -703,6 +715,24 @@ routes = [
         methods=["GET"],
         name="authorize_stylesheet",
         summary="Stylesheet of the install pages",
+        responses={200: None},
+        tags=_TAGS,
+    ),
+    ApiRoute(
+        FAVICON_PATH,
+        favicon,
+        methods=["GET"],
+        name="authorize_favicon",
+        summary="Icon of the install pages",
+        responses={200: None},
+        tags=_TAGS,
+    ),
+    ApiRoute(
+        "/favicon.ico",
+        favicon,
+        methods=["GET"],
+        name="favicon",
+        summary="The same icon where browsers look for one by default",
         responses={200: None},
         tags=_TAGS,
     ),

@@ -164,6 +164,9 @@ class Metrics:
         elif event == "token_refreshed":
             self.refreshes.labels(str(bool(fields.get("rotated"))).lower()).inc()
             self.grants.labels("refresh_token").inc()
+        elif event == "refresh_retried_within_grace":  # a rotation too, after a lost response
+            self.refreshes.labels("true").inc()
+            self.grants.labels("refresh_token").inc()
         elif event.endswith("_revoked"):
             self.revocations.labels(_label(event), _label(fields.get("via", "unknown"))).inc()
         elif event == "client_auth_failed":

@@ -1,0 +1,212 @@
+"""The SQL implementation of :class:`hubauth.core.ports.DevStore` (SQLite and PostgreSQL).
+
+Every write is a single statement in its own transaction: on SQLite a statement that starts
+by writing waits on the busy timeout instead of failing, so several workers can share it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hubauth.core.models import DevEvent, InstallSummary, QueuedFault
+from hubauth.store.schema import (
+    access_tokens,
+    dev_events,
+    dev_faults,
+    dev_values,
+    installs,
+    metadata,
+    refresh_tokens,
+)
+from hubauth.store.sql import _unavailable_on_db_loss
+
+
+def _fault(row: Row[Any]) -> QueuedFault:
+    return QueuedFault(
+        kind=row.kind,
+        path_prefix=row.path_prefix,
+        remaining=row.remaining,
+        error=row.error,
+        status=row.status,
+        retry_after=row.retry_after,
+        latency_ms=row.latency_ms,
+        created_ms=row.created_ms,
+        fault_id=row.fault_id,
+    )
+
+
+class SqlDevStore:
+    """:class:`~hubauth.core.ports.DevStore` over the server's engine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    @_unavailable_on_db_loss
+    async def get_value(self, name: str) -> int | None:
+        async with self.engine.connect() as conn:
+            stmt = select(dev_values.c.value).where(dev_values.c.name == name)
+            value = (await conn.execute(stmt)).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    @_unavailable_on_db_loss
+    async def set_value(self, name: str, value: int) -> None:
+        row = self._insert(dev_values).values(name=name, value=value)
+        upsert = row.on_conflict_do_update(index_elements=["name"], set_={"value": value})
+        async with self.engine.begin() as conn:
+            await conn.execute(upsert)
+
+    @_unavailable_on_db_loss
+    async def add_value(self, name: str, delta: int) -> int:
+        row = self._insert(dev_values).values(name=name, value=delta)
+        upsert = row.on_conflict_do_update(
+            index_elements=["name"], set_={"value": dev_values.c.value + delta}
+        ).returning(dev_values.c.value)
+        async with self.engine.begin() as conn:
+            return int((await conn.execute(upsert)).scalar_one())
+
+    @_unavailable_on_db_loss
+    async def values(self, prefix: str) -> dict[str, int]:
+        stmt = select(dev_values).where(dev_values.c.name.startswith(prefix, autoescape=True))
+        async with self.engine.connect() as conn:
+            return {row.name: int(row.value) for row in await conn.execute(stmt)}
+
+    @_unavailable_on_db_loss
+    async def delete_values(self, prefix: str) -> None:
+        stmt = delete(dev_values).where(dev_values.c.name.startswith(prefix, autoescape=True))
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    @_unavailable_on_db_loss
+    async def add_fault(self, fault: QueuedFault) -> int:
+        stmt = (
+            insert(dev_faults)
+            .values(
+                kind=fault.kind,
+                path_prefix=fault.path_prefix,
+                remaining=fault.remaining,
+                error=fault.error,
+                status=fault.status,
+                retry_after=fault.retry_after,
+                latency_ms=fault.latency_ms,
+                created_ms=fault.created_ms,
+            )
+            .returning(dev_faults.c.fault_id)
+        )
+        async with self.engine.begin() as conn:
+            return int((await conn.execute(stmt)).scalar_one())
+
+    @_unavailable_on_db_loss
+    async def list_faults(self) -> list[QueuedFault]:
+        stmt = (
+            select(dev_faults)
+            .where((dev_faults.c.remaining.is_(None)) | (dev_faults.c.remaining > 0))
+            .order_by(dev_faults.c.fault_id)
+        )
+        async with self.engine.connect() as conn:
+            return [_fault(row) for row in await conn.execute(stmt)]
+
+    @_unavailable_on_db_loss
+    async def take_fault(self, fault_id: int) -> QueuedFault | None:
+        taken = (
+            update(dev_faults)
+            .where(and_(dev_faults.c.fault_id == fault_id, dev_faults.c.remaining > 0))
+            .values(remaining=dev_faults.c.remaining - 1)
+            .returning(*dev_faults.c)
+        )
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(taken)).first()
+            if row is not None:
+                return _fault(row)
+            unlimited = select(dev_faults).where(
+                and_(dev_faults.c.fault_id == fault_id, dev_faults.c.remaining.is_(None))
+            )
+            row = (await conn.execute(unlimited)).first()
+        return None if row is None else _fault(row)
+
+    @_unavailable_on_db_loss
+    async def clear_faults(self, kind: str | None = None, path_prefix: str | None = None) -> int:
+        stmt = delete(dev_faults)
+        if kind is not None:
+            stmt = stmt.where(dev_faults.c.kind == kind)
+        if path_prefix is not None:
+            stmt = stmt.where(dev_faults.c.path_prefix == path_prefix)
+        async with self.engine.begin() as conn:
+            return int((await conn.execute(stmt)).rowcount)
+
+    @_unavailable_on_db_loss
+    async def record_event(self, at_ms: int, event: str, fields: str, keep: int) -> None:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                insert(dev_events)
+                .values(at_ms=at_ms, event=event, fields=fields)
+                .returning(dev_events.c.event_id)
+            )
+            newest = int(result.scalar_one())
+            # Bounded: a long dev session must not grow the table without limit.
+            await conn.execute(delete(dev_events).where(dev_events.c.event_id <= newest - keep))
+
+    @_unavailable_on_db_loss
+    async def recent_events(self, limit: int) -> list[DevEvent]:
+        stmt = select(dev_events).order_by(dev_events.c.event_id.desc()).limit(limit)
+        async with self.engine.connect() as conn:
+            return [
+                DevEvent(row.event_id, row.at_ms, row.event, row.fields)
+                for row in await conn.execute(stmt)
+            ]
+
+    @_unavailable_on_db_loss
+    async def token_hash_by_id(self, kind: str, row_id: int) -> bytes | None:
+        if kind == "refresh_token":
+            stmt = select(refresh_tokens.c.token_hash).where(refresh_tokens.c.refresh_id == row_id)
+        else:
+            stmt = select(access_tokens.c.token_hash).where(access_tokens.c.access_id == row_id)
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(stmt)).scalar_one_or_none()
+        return None if value is None else bytes(value)
+
+    @_unavailable_on_db_loss
+    async def expire_access_token(self, token_hash: bytes, now_ms: int) -> bool:
+        stmt = (
+            update(access_tokens)
+            .where(
+                and_(
+                    access_tokens.c.token_hash == token_hash,
+                    access_tokens.c.revoked_ms.is_(None),
+                    access_tokens.c.expires_ms > now_ms,
+                )
+            )
+            .values(expires_ms=now_ms)
+        )
+        async with self.engine.begin() as conn:
+            return bool((await conn.execute(stmt)).rowcount)
+
+    @_unavailable_on_db_loss
+    async def list_installs(self) -> list[InstallSummary]:
+        stmt = select(installs).order_by(installs.c.install_id.desc()).limit(200)
+        async with self.engine.connect() as conn:
+            return [
+                InstallSummary(
+                    install_id=row.install_id,
+                    app_id=row.app_id,
+                    hub_id=row.hub_id,
+                    user_id=row.user_id,
+                    scopes=tuple(row.scopes.split()),
+                    created_ms=row.created_ms,
+                    uninstalled_ms=row.uninstalled_ms,
+                )
+                for row in await conn.execute(stmt)
+            ]
+
+    @_unavailable_on_db_loss
+    async def erase_everything(self) -> None:
+        async with self.engine.begin() as conn:
+            # Every table, children before parents (so no foreign key breaks), including
+            # tables added after this was written.
+            for table in reversed(metadata.sorted_tables):
+                await conn.execute(delete(table))
