@@ -1,7 +1,7 @@
 """Every token-endpoint failure the spec lists lands in the right exception.
 
 First against the real testing server (real revocations where hubauth can produce them, the
-fault switches otherwise), then the literal bodies the spec quotes from the wild (§4.1, §4.3),
+fault switches otherwise), then the literal bodies seen in the wild (docs/sources.md: POSTHOG, ERR),
 which hubauth itself no longer emits (historic shapes, the hull 403, HTTP-date Retry-After).
 """
 
@@ -84,7 +84,7 @@ def test_unknown_client_id_is_misconfigured(hubauth_server: HubAuthServer) -> No
 
 
 def test_wrong_client_secret_is_misconfigured_not_revoked(hubauth_server: HubAuthServer) -> None:
-    # Spec §6.3: a rotated secret must not be taken for a revoked grant.
+    # docs/sources.md USERTOUR: a rotated secret must not be taken for a revoked grant.
     manager = expired_manager(hubauth_server, client_secret="11111111-1111-1111-1111-111111111111")
     error = refresh_error(manager)
     assert type(error) is Misconfigured
@@ -139,7 +139,7 @@ def test_timeout_is_retry_later(hubauth_server: HubAuthServer) -> None:
     assert "ReadTimeout" in str(error)
 
 
-# --- the bodies seen in the wild (spec §4.1, §4.3) ---------------------------------------------
+# --- the bodies seen in the wild (docs/sources.md: POSTHOG, ERR) ----------------------------------
 
 
 def classify(status: int, body: bytes, headers: dict[str, str] | None = None) -> RefreshError:
@@ -175,7 +175,7 @@ def test_bad_client_secret_without_error_field_is_misconfigured() -> None:
 
 
 def test_invalid_client_at_401_is_misconfigured_not_revoked() -> None:
-    # Spec §6.3: USERTOUR's "any 401 means revoked" is the mistake to avoid.
+    # docs/sources.md: USERTOUR's "any 401 means revoked" is the mistake to avoid.
     assert type(classify(401, b'{"error":"invalid_client"}')) is Misconfigured
 
 

@@ -92,7 +92,8 @@ def test_refresh_margin_is_configurable(hubauth_server: HubAuthServer) -> None:
 
 @pytest.mark.hubauth_server(access_token_ttl=300)
 def test_margin_is_capped_at_half_the_token_lifetime(hubauth_server: HubAuthServer) -> None:
-    # Spec §6.6: a margin longer than the lifetime must not mean "refresh on every call".
+    # docs/sources.md CL-30MIN: a margin longer than the lifetime must not mean "refresh on
+    # every call".
     with manager_for(hubauth_server, refresh_margin=600) as manager:
         first = manager.get_access_token()
         assert manager.get_access_token() == first

@@ -164,7 +164,7 @@ async def test_query_secret_is_refused_when_v1_query_credentials_are_off(
 async def test_v3_token_refuses_client_secret_in_query_string(
     client: httpx.AsyncClient, ctx: Context, store: SqlStore, seeded: Seed
 ) -> None:
-    """HubSpot's v3 takes credentials in the body only (spec §1.1 F; RFC 9700 §4.3.2)."""
+    """HubSpot's v3 takes credentials in the body only (docs/sources.md: G-V3; RFC 9700 §4.3.2)."""
     code = await mint_code(ctx, seeded)
     form = code_form(seeded, code)
     secret = form.pop("client_secret")

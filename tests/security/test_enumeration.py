@@ -173,7 +173,8 @@ async def test_refresh_grant_enumeration_with_uniform_errors_gets_identical_answ
 async def test_default_policy_tells_a_foreign_refresh_token_apart_as_hubspot_does(
     client: httpx.AsyncClient, ctx: Context, seeded: Seed
 ) -> None:
-    """HubSpot's documented answer (spec §3.3); docs/security.md lists the safer setting."""
+    """HubSpot's documented answer (docs/sources.md: AIRBYTE); docs/security.md lists the safer
+    setting."""
     other = await seed(ctx)
     foreign = await issue(client, ctx, other)
     body = (await refresh(client, seeded, foreign["refresh_token"])).json()

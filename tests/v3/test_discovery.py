@@ -269,5 +269,5 @@ async def test_every_advertised_auth_method_authenticates_a_real_request(
 
 
 async def test_openid_configuration_is_not_served(client: httpx.AsyncClient) -> None:
-    """hubauth is not an OpenID provider (neither is HubSpot, spec §1.9)."""
+    """hubauth is not an OpenID provider (neither is HubSpot, docs/sources.md: AE-WK)."""
     assert (await client.get("/.well-known/openid-configuration")).status_code == 404

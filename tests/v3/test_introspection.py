@@ -1,5 +1,5 @@
-"""``POST /oauth/{v}/token/introspect`` (RFC 7662, spec §1.7): the client's own live tokens
-are described; anything else is exactly ``{"active": false}``."""
+"""``POST /oauth/{v}/token/introspect`` (RFC 7662; docs/sources.md: G-V3): the client's own live
+tokens are described; anything else is exactly ``{"active": false}``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""``POST /oauth/{v}/token/revoke`` (RFC 7009, spec §1.8): 200 with an empty body whatever
-the token was; only the caller's own live tokens are touched."""
+"""``POST /oauth/{v}/token/revoke`` (RFC 7009; docs/sources.md: USERTOUR): 200 with an empty body
+whatever the token was; only the caller's own live tokens are touched."""
 
 from __future__ import annotations
 

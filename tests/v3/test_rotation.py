@@ -79,7 +79,7 @@ async def test_two_parallel_refreshes_in_rotate_mode_without_grace_one_wins_then
     """With the grace off, exactly one request rotates the token; the other presents a token
     that is (or is about to be) retired, which is indistinguishable from theft, so the family
     is revoked — the winner's fresh tokens included. Under rotation a client must single-flight
-    its refreshes (spec §6 item 7); the default static policy has no such hazard
+    its refreshes (UNCONFIRMED at HubSpot); the default static policy has no such hazard
     (tests/test_concurrency.py).
     """
     assert await ctx.store.set_rotation_grace(rotating.app_id, 0)

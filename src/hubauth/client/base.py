@@ -57,7 +57,8 @@ class ManagerBase:
         """Tell the manager an API answered 401 for this access token (revoked early, or the
         clocks disagree): the next call refreshes instead of handing it out again.
 
-        Refreshing is driven by ``expires_in`` first (spec §3.2, §6.5); this is the fallback.
+        Refreshing is driven by ``expires_in`` first (docs/sources.md: USAGE, AIRBYTE); this is the
+        fallback.
         """
         self._rejected = access_token
 

@@ -3,18 +3,18 @@
 * :class:`RetryLater` — transient: network errors, timeouts, 5xx, 429 (``Retry-After`` is
   parsed into :attr:`RefreshError.retry_after`), HubSpot's 477 "Migration in Progress".
 * :class:`ReconnectRequired` — the grant is gone for good: ``BAD_REFRESH_TOKEN`` (uninstall,
-  revoked token; spec §3.4, §6.1), including the observed ``invalid_request`` +
-  ``BAD_REFRESH_TOKEN`` pairing (spec §4.1), and ``BAD_HUB`` / ``access_denied`` (deleted
-  portal; spec §6.2). Retrying never helps; the user must install the app again.
+  revoked token; docs/sources.md: G-V1, NANGO), including the observed ``invalid_request`` +
+  ``BAD_REFRESH_TOKEN`` pairing (docs/decisions.md), and ``BAD_HUB`` / ``access_denied`` (deleted
+  portal; docs/sources.md: POSTHOG). Retrying never helps; the user must install the app again.
 * :class:`Misconfigured` — the app's own credentials are wrong: ``invalid_client``,
-  ``BAD_CLIENT_ID``, ``BAD_CLIENT_SECRET``. Also a 400 (spec §6.3), and must not be mistaken
-  for a revoked grant: the install is fine, the configuration is not.
+  ``BAD_CLIENT_ID``, ``BAD_CLIENT_SECRET``. Also a 400 (docs/sources.md: USERTOUR), and must not be
+  mistaken for a revoked grant: the install is fine, the configuration is not.
 
 Anything else (an unexpected 4xx, a 200 that is not a token response) raises the base
 :class:`RefreshError`: neither retrying nor reconnecting is known to fix it.
 
-Classification keys on HubSpot's ``status`` before RFC 6749's ``error`` (spec §4.1: clients
-must key on ``status`` as well), and never includes a token value in a message.
+Classification keys on HubSpot's ``status`` before RFC 6749's ``error`` (docs/sources.md: G-V3,
+CL-V3: clients must key on ``status`` as well), and never includes a token value in a message.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from typing import Any
 
 from hubauth.client import _json
 
-#: HubSpot ``status`` values meaning the install's grant is gone (spec §4.1 table, §6.1-6.2).
+#: HubSpot ``status`` values meaning the install's grant is gone (docs/sources.md: G-V3, NANGO,
+#: POSTHOG).
 RECONNECT_STATUSES = frozenset({"BAD_REFRESH_TOKEN", "BAD_HUB"})
-#: ``status`` values meaning the app's credentials are wrong (spec §4.1, §6.3).
+#: ``status`` values meaning the app's credentials are wrong (docs/sources.md: USERTOUR).
 MISCONFIGURED_STATUSES = frozenset({"BAD_CLIENT_ID", "BAD_CLIENT_SECRET"})
-#: Transient HTTP statuses besides 5xx: 408, 429, and HubSpot's 477 (spec §4.3).
+#: Transient HTTP statuses besides 5xx: 408, 429, and HubSpot's 477 (docs/sources.md: ERR).
 RETRYABLE_HTTP = frozenset({408, 429, 477})
 
 

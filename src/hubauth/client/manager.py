@@ -2,8 +2,9 @@
 once per expiry, however many threads (and, with a shared store, processes) ask at once.
 
 Within a process a ``threading.Lock`` single-flights the refresh; across processes the store's
-lease does (see :mod:`hubauth.client.stores.base`). RFC 6749 §6 (refresh), spec §3.2-§3.4
-(lifetimes, rotation, revocation), §4.1 (error bodies), §6 (pitfalls it avoids).
+lease does (see :mod:`hubauth.client.stores.base`). RFC 6749 §6 (refresh); HubSpot's lifetimes,
+rotation, revocation and error bodies, and the pitfalls it avoids: docs/sources.md (G-V3, USAGE,
+NANGO, POSTHOG, CL-30MIN).
 """
 
 from __future__ import annotations

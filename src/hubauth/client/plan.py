@@ -18,7 +18,8 @@ from hubauth.client.tokens import TokenSet
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """When to refresh and how to wait. Defaults suit HubSpot's 30-minute tokens (spec §3.2).
+    """When to refresh and how to wait. Defaults suit HubSpot's 30-minute tokens (docs/sources.md:
+    CL-30MIN).
 
     * ``margin_s`` (300): refresh once less than 5 minutes are left — long enough to ride out
       a slow or briefly failing token endpoint (several backoff rounds fit before expiry),

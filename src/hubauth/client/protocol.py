@@ -2,7 +2,7 @@
 
 No I/O here; the sync and async managers send the same forms and read answers the same way.
 Every parameter goes in the form body (``application/x-www-form-urlencoded``): v3 and the dated
-endpoints require it, v1 accepts it (spec §1.2, §1.6, §5.2), and credentials never end up in
+endpoints require it, v1 accepts it (docs/sources.md: G-V1, G-V3), and credentials never end up in
 a URL or an access log.
 """
 
@@ -18,7 +18,7 @@ from hubauth.client.errors import Misconfigured, RefreshError, RetryLater, class
 from hubauth.client.tokens import MalformedTokenResponse, TokenSet
 
 HUBSPOT_API = "https://api.hubapi.com"
-TOKEN_PATH_V1 = "/oauth/v1/token"  # deprecated, served until 2027-02-16 (spec §5.3)
+TOKEN_PATH_V1 = "/oauth/v1/token"  # deprecated, served until 2027-02-16 (docs/sources.md: CL-DEP)
 TOKEN_PATH_V3 = "/oauth/v3/token"
 HEADERS = {"Accept": "application/json"}
 
@@ -37,7 +37,7 @@ class OAuthApp:
         return self.base_url.rstrip("/") + self.token_path
 
     def refresh_form(self, refresh_token: str) -> dict[str, str]:
-        """RFC 6749 §6; HubSpot needs the secret on every refresh (spec §6.14)."""
+        """RFC 6749 §6; HubSpot needs the secret on every refresh (docs/sources.md: G-V3)."""
         return {
             "grant_type": "refresh_token",
             "refresh_token": refresh_token,

@@ -1,8 +1,8 @@
 """An install's tokens as a client holds them, and when they are due for a refresh.
 
 HubSpot's token response says ``expires_in`` (seconds) and nothing about when it was issued
-(spec §6.12 "``expires_in`` has no epoch"), so the absolute expiry is computed at receipt from
-the client's clock and kept with the tokens.
+(``expires_in`` has no epoch, docs/sources.md: HS-40), so the absolute expiry is computed at receipt
+from the client's clock and kept with the tokens.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ class TokenSet:
     ) -> TokenSet:
         """Build from a token response received at ``received_at_ms``.
 
-        The refresh token in the response always wins (rotation-safe: spec §3.3 says to keep
-        whatever comes back); if a response carried none, the previous one is kept.
+        The refresh token in the response always wins (rotation-safe: docs/sources.md MK-NODE says
+        to keep whatever comes back); if a response carried none, the previous one is kept.
         """
         access = body.get("access_token")
         expires_in = body.get("expires_in")
@@ -72,7 +72,7 @@ class TokenSet:
         """True once less than the margin is left.
 
         The margin is capped at half the token's lifetime: a fixed margin larger than a
-        shortened lifetime would refresh on every call (spec §6.6: integrations that
+        shortened lifetime would refresh on every call (docs/sources.md: CL-30MIN, integrations that
         hard-coded ``expires_in - 1h`` refreshed continuously after the 6 h → 30 min change).
         """
         margin_ms = min(round(margin_s * 1000), self.lifetime_ms // 2)

@@ -145,7 +145,7 @@ def redirect_with(redirect_uri: str, params: dict[str, str | None]) -> str:
 
     Values are percent-encoded with spaces as ``%20`` (RFC 3986 §2.1), never ``+``, so a
     ``state`` decodes to the same string whether the app reads it as a form value or with
-    ``decodeURIComponent`` (spec §2.1: HubSpot's SDK encodes spaces as ``%20`` too)."""
+    ``decodeURIComponent`` (docs/sources.md: NODE: HubSpot's SDK encodes spaces as ``%20`` too)."""
     parts = urlsplit(redirect_uri)
     query = parse_qsl(parts.query, keep_blank_values=True)
     query.extend((k, v) for k, v in params.items() if v is not None)

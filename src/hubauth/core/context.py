@@ -14,22 +14,23 @@ from hubauth.core.tokens import TokenHasher, TokenShape
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """Behaviour switches. Defaults are HubSpot's observed behaviour (spec §3, §6);
+    """Behaviour switches. Defaults are HubSpot's observed behaviour (docs/sources.md);
     each safer alternative is documented in ``docs/security.md``."""
 
     access_token_ttl_s: int = 1800
     client_credentials_ttl_s: int = 1800
     auth_code_ttl_s: int = 300
     token_shape: TokenShape = TokenShape.HUBSPOT
-    #: HubSpot's v1 DELETE leaves minted access tokens alive (spec §1.5); True kills them too.
+    #: HubSpot's v1 DELETE leaves minted access tokens alive (docs/sources.md: G-V1, OLD-DEL); True
+    #: kills them too.
     revoke_access_tokens_with_refresh: bool = False
     #: v3 revoke of a refresh token also revokes the access tokens minted from it (RFC 7009
-    #: §2.1 SHOULD; HubSpot's v3 behaviour is unconfirmed, spec §7 item 3). False mirrors v1.
+    #: §2.1 SHOULD; HubSpot's v3 behaviour is unconfirmed, docs/v3.md). False mirrors v1.
     v3_revoke_access_tokens: bool = True
     #: RFC 6749 §4.1.2: a replayed code revokes the tokens its first redemption issued.
     revoke_on_code_replay: bool = True
     #: HubSpot says "refresh token was not issued to this client" for a foreign token
-    #: (spec §3.3); True answers exactly as for an unknown token.
+    #: (docs/sources.md: AIRBYTE); True answers exactly as for an unknown token.
     uniform_token_errors: bool = False
     #: Under rotation, how long (seconds) a retired refresh token may be presented again by its
     #: own client, while its successor is still unused, to recover a lost response
@@ -40,7 +41,7 @@ class Policy:
     #: this many seconds, while nothing its first redemption issued was used, replaces that
     #: redemption (docs/decisions.md, "Code exchange after a lost response").
     code_retry_grace_s: int = 0
-    #: HubSpot's v1 refresh-token GET and DELETE need only the token (spec §1.4-§1.5); True
+    #: HubSpot's v1 refresh-token GET and DELETE need only the token (docs/sources.md: G-V1); True
     #: also requires the owning client's credentials (HTTP Basic, RFC 6749 §2.3.1).
     v1_refresh_token_client_auth: bool = False
     #: RFC 7662 §4 lets a server tell a protected resource about any token; HubSpot's v3

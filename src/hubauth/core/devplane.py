@@ -71,13 +71,14 @@ MAX_LATENCY_S = 60.0
 
 
 def _invalid_request_bad_refresh_token() -> TokenError:
-    # Spec §4.1 "observed deviation": a live answer on 2026-10-06 paired BAD_REFRESH_TOKEN with
-    # invalid_request instead of invalid_grant; clients must key on `status` too.
+    # An observed deviation (docs/decisions.md, "Tools for integration developers"): a live
+    # answer on 2026-10-06 paired BAD_REFRESH_TOKEN with invalid_request instead of
+    # invalid_grant; clients must key on `status` too.
     return TokenError("invalid_request", "BAD_REFRESH_TOKEN", errors.REFRESH_TOKEN_MESSAGE)
 
 
 #: The refresh failures a test can ask for, by the name HubSpot gives them
-#: (https://developers.hubspot.com/docs/api/oauth/tokens, spec §4.1, §6).
+#: (https://developers.hubspot.com/docs/api/oauth/tokens, docs/sources.md: NANGO, POSTHOG).
 REFRESH_ERRORS: dict[str, Callable[[], TokenError]] = {
     "BAD_REFRESH_TOKEN": errors.bad_refresh_token,
     "BAD_REFRESH_TOKEN/invalid_request": _invalid_request_bad_refresh_token,
@@ -510,8 +511,8 @@ async def uninstall(
     plane: DevPlane, *, app_id: int, hub_id: int, via: str = "dev_control_api"
 ) -> int:
     """The hub uninstalls the app (:func:`hubauth.core.installs.uninstall`): its installs end
-    and their tokens are revoked, so refreshes get 400 ``BAD_REFRESH_TOKEN`` (spec §3.4, §6.1).
-    Returns the installs ended."""
+    and their tokens are revoked, so refreshes get 400 ``BAD_REFRESH_TOKEN`` (docs/sources.md:
+    NANGO). Returns the installs ended."""
     ended = await installs.uninstall(plane.ctx, app_id, hub_id, via=via)
     await audit(plane, "uninstalled", app_id=app_id, hub_id=hub_id, installs=ended)
     return ended

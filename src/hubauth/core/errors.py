@@ -1,6 +1,6 @@
 """The domain's error taxonomy.
 
-Two families, matching the two error shapes HubSpot uses (spec §4):
+Two families, matching the two error shapes HubSpot uses (docs/sources.md: G-V3, ERR):
 
 * :class:`TokenError` — token-endpoint failures, rendered as the RFC 6749 §5.2 + HubSpot hybrid
   body ``{error, error_description, status, message}``, HTTP 400 unless said otherwise.
@@ -36,7 +36,7 @@ class TokenError(HubAuthError):
 
 
 class ApiError(HubAuthError):
-    """HubSpot's generic error object (spec §4.2)."""
+    """HubSpot's generic error object (docs/sources.md: SPEC, ERR)."""
 
     __slots__ = ("category", "context", "http_status", "message", "sub_category")
 
@@ -56,7 +56,7 @@ class ApiError(HubAuthError):
         self.context = context
 
 
-# --- token-endpoint errors (spec §4.1 table) -------------------------------------------------
+# --- token-endpoint errors (docs/sources.md: G-V3, CL-V3) -----------------------------------------
 
 REFRESH_TOKEN_MESSAGE = "refresh token is invalid, expired or revoked"
 

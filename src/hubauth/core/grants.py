@@ -454,8 +454,8 @@ async def _refresh_reused(ctx: Context, record: RefreshTokenRecord, now_ms: int)
 async def client_credentials(ctx: Context, app: App, scope: str | None) -> IssuedTokens:
     """RFC 6749 §4.4: an app-level access token, no user and no refresh token.
 
-    HubSpot answers ``BAD_SCOPES`` when no scope is asked for (spec §2.6), and the requested
-    scopes must all be configured on the app.
+    HubSpot answers ``BAD_SCOPES`` when no scope is asked for (docs/sources.md: BOW), and the
+    requested scopes must all be configured on the app.
     """
     try:
         requested = scopes.parse(scope)

@@ -1,10 +1,10 @@
-"""Token introspection (RFC 7662) as HubSpot's v3 API serves it (spec §1.7).
+"""Token introspection (RFC 7662) as HubSpot's v3 API serves it (docs/sources.md: G-V3).
 
 ``POST /oauth/{v3|2026-03|2026-09}/token/introspect`` replaces v1's two metadata lookups.
 The caller authenticates as a client (``client_secret_post``, RFC 7662 §2.1 requires some
 authentication) and may only learn about tokens issued to that client: for anything else —
 unknown, expired, revoked, rotated away, uninstalled, or another client's token — the answer is
-``{"active": false}`` and nothing more (RFC 7662 §2.2; spec §1.7 "inactive/unknown token").
+``{"active": false}`` and nothing more (RFC 7662 §2.2; docs/sources.md: USERTOUR).
 
 Active bodies carry HubSpot's fields (``PublicAccessTokenInfoResponse`` /
 ``PublicRefreshTokenInfoResponse``) plus RFC 7662 §2.2's ``scope``, ``iat`` and (access tokens)
@@ -25,7 +25,8 @@ from hubauth.core.token_params import TokenKind
 #: RFC 7662 §2.2: an inactive token's response "SHOULD NOT contain any additional claims".
 INACTIVE: dict[str, Any] = {"active": False}
 
-#: spec §1.7: HubSpot writes ``Bearer`` here, unlike the token endpoint's ``bearer``.
+#: docs/sources.md SPEC, G-V3: HubSpot writes ``Bearer`` here, unlike the token endpoint's
+#: ``bearer``.
 TOKEN_TYPE = "Bearer"
 
 

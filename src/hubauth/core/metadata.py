@@ -1,5 +1,5 @@
 """Token metadata views: v1 ``GET /oauth/v1/access-tokens/{t}`` and ``/refresh-tokens/{t}``
-(spec §1.3, §1.4) and the v3 introspection body (spec §1.7) share these lookups.
+(docs/sources.md: G-V1) and the v3 introspection body (docs/sources.md: G-V3) share these lookups.
 
 A token that is unknown, expired, revoked, rotated away or whose install is gone is reported
 the same way (:class:`~hubauth.core.errors.TokenNotFound`), so the answer leaks nothing.
@@ -61,7 +61,7 @@ def _scope_bitmap(granted: tuple[str, ...]) -> str:
 
 
 def signed_access_token(ctx: Context, record: AccessTokenRecord) -> dict[str, object]:
-    """HubSpot's ``signed_access_token`` object (spec §1.3), signed with the server key.
+    """HubSpot's ``signed_access_token`` object (docs/sources.md: SPEC), signed with the server key.
 
     ``scopes`` is a base64 bitmap over hubauth's scope catalog, as HubSpot's is over its own;
     clients treat it as opaque.
@@ -91,7 +91,7 @@ def signed_access_token(ctx: Context, record: AccessTokenRecord) -> dict[str, ob
 
 
 async def access_token_info(ctx: Context, token: str) -> dict[str, object]:
-    """The v1 ``AccessTokenInfoResponse`` (spec §1.3).
+    """The v1 ``AccessTokenInfoResponse`` (docs/sources.md: SPEC, G-V1).
 
     App-level (client_credentials) tokens have no hub or user; HubSpot's schema still requires
     both ids, so they are reported as 0 (documented in docs/decisions.md).
@@ -119,7 +119,8 @@ async def refresh_token_info(
     ctx: Context, token: str, owner: App | None = None
 ) -> dict[str, object]:
     """The v1 ``RefreshTokenMetadata`` (the founding contract) plus HubSpot's ``token_type``
-    and ``hub_domain`` (spec §1.4; the literal ``"refresh"`` is our choice, §7 item 5).
+    and ``hub_domain`` (docs/sources.md: SPEC; the literal ``"refresh"`` is our choice,
+    docs/decisions.md).
     ``owner``: see :func:`live_refresh_token`."""
     record = await live_refresh_token(ctx, token, owner)
     return {

@@ -9,7 +9,8 @@ from enum import StrEnum
 class RefreshPolicy(StrEnum):
     """How the refresh grant treats the presented refresh token (per app)."""
 
-    #: HubSpot's observed behaviour (spec §3.3): the same refresh token is echoed back.
+    #: HubSpot's observed behaviour (docs/sources.md: MK-NODE): the same refresh token is echoed
+    #: back.
     STATIC = "static"
     #: RFC 9700 §4.14.2: every refresh returns a new refresh token; reuse revokes the family.
     ROTATE = "rotate"

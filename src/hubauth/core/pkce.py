@@ -1,7 +1,7 @@
 """RFC 7636 Proof Key for Code Exchange.
 
 Only ``S256`` is accepted (RFC 7636 §4.2; RFC 9700 §2.1.1 says ``plain`` should not be used and
-HubSpot advertises only S256, spec §2.5).
+HubSpot advertises only S256, docs/sources.md: NODE, BOW).
 """
 
 from __future__ import annotations

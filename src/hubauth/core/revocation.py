@@ -1,5 +1,5 @@
-"""Revocation: HubSpot's v1 ``DELETE /oauth/v1/refresh-tokens/{t}`` (spec §1.5) and the
-RFC 7009 / v3 ``POST /oauth/v3/token/revoke`` (spec §1.8)."""
+"""Revocation: HubSpot's v1 ``DELETE /oauth/v1/refresh-tokens/{t}`` (docs/sources.md: G-V1) and the
+RFC 7009 / v3 ``POST /oauth/v3/token/revoke`` (docs/sources.md: SPEC)."""
 
 from __future__ import annotations
 
@@ -32,19 +32,21 @@ async def delete_refresh_token(ctx: Context, token: str, owner: App | None = Non
 
 
 async def revoke_token(ctx: Context, params: Mapping[str, str]) -> None:
-    """v3 ``POST /oauth/{v}/token/revoke`` (spec §1.8) with RFC 7009 §2.1-§2.2 semantics.
+    """v3 ``POST /oauth/{v}/token/revoke`` (docs/sources.md: SPEC) with RFC 7009 §2.1-§2.2
+    semantics.
 
     The client authenticates first (``invalid_client`` otherwise). After that the request
     succeeds whatever the token turns out to be: RFC 7009 §2.2 says an invalid token is not an
     error "since the client cannot handle such an error in a reasonable way", and HubSpot
-    answers 200 for unknown tokens (spec §1.8). Another client's token is left alone and also
-    answered with success: refusing it, as RFC 7009 §2.1 would, tells the caller the token is
-    live somewhere and turns the endpoint into an oracle for stolen tokens.
+    answers 200 for unknown tokens (docs/sources.md: USERTOUR). Another client's token is left
+    alone and also answered with success: refusing it, as RFC 7009 §2.1 would, tells the caller
+    the token is live somewhere and turns the endpoint into an oracle for stolen tokens.
 
     * refresh token: revoked; access tokens minted from it (its family) die too when
       ``Policy.v3_revoke_access_tokens`` is on (default, RFC 7009 §2.1 SHOULD). This is a
       separate switch from v1 DELETE's ``revoke_access_tokens_with_refresh`` because HubSpot
-      documents v1 DELETE as leaving them alive (spec §1.5) and is silent for v3 (§7 item 3).
+      documents v1 DELETE as leaving them alive (docs/sources.md: G-V1, OLD-DEL) and is silent for
+      v3.
     * access token: only that access token is revoked (RFC 7009 §2.1 leaves the refresh token
       to the server; killing the grant on an access-token revoke would surprise HubSpot apps,
       whose revoke is documented as the refresh-token clean-up).

@@ -1,6 +1,7 @@
 """Scope rules: parsing, the required/optional split, and plain-word descriptions.
 
-HubSpot (spec §2.1, §2.2): ``scope`` must name every scope the app configures as required,
+HubSpot (docs/sources.md: WWO, CL-SCOPES): ``scope`` must name every scope the app configures as
+required,
 ``optional_scope`` may name scopes the app configures as optional, and the granted set is the
 required scopes plus the optional ones the user accepted. Scopes are lower-case dotted strings,
 space-separated on the wire and a JSON array in responses.
@@ -113,7 +114,7 @@ def check_request(
     app_required: tuple[str, ...],
     app_optional: tuple[str, ...],
 ) -> ScopeRequest:
-    """Apply HubSpot's install-time rules (spec §2.1, §6 item 8).
+    """Apply HubSpot's install-time rules (docs/sources.md: WWO, QS, CL-SCOPES).
 
     * every scope the app requires must be in ``scope``;
     * ``scope`` may only hold scopes the app configures (required or optional);

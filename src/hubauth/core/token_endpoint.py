@@ -46,7 +46,8 @@ async def token_request(
 
 
 def response_body(issued: IssuedTokens) -> dict[str, Any]:
-    """HubSpot's ``AccessTokenResponse`` / ``ClientCredentialsTokenResponse`` (spec §1.2)."""
+    """HubSpot's ``AccessTokenResponse`` / ``ClientCredentialsTokenResponse`` (docs/sources.md:
+    SPEC)."""
     body: dict[str, Any] = {
         "token_type": "bearer",
         "access_token": issued.access_token,

@@ -2,7 +2,8 @@
 
 Both endpoints take ``token`` and an optional ``token_type_hint``. HubSpot's v3 guide writes the
 token under the hint's name instead (``access_token=…`` or ``refresh_token=…``) while its spec
-and SDKs use ``token=`` (spec §1.7, §6 item 9, §7 item 22), so all three field names are read.
+and SDKs use ``token=`` (docs/sources.md: SPEC, G-V3, USERTOUR; docs/decisions.md), so all three
+field names are read.
 
 The hint only orders the lookups: RFC 7662 §2.1 and RFC 7009 §2.1 both say a server that does
 not find the token under the hinted type must search its other types, and may ignore a hint it

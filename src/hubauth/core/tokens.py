@@ -1,6 +1,6 @@
 """Token minting and hashing.
 
-Shapes follow HubSpot by default (spec §3.1): refresh tokens and codes are
+Shapes follow HubSpot by default (docs/sources.md: G-V1, G-V3): refresh tokens and codes are
 ``<hublet>-xxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`` (28 hex digits = 112 random bits) and access
 tokens are opaque URL-safe strings starting with ``C`` (148 characters, well under the
 512-character ceiling). The ``strong`` shape keeps the hublet prefix but carries 256 random
@@ -29,7 +29,8 @@ class TokenShape(StrEnum):
 
 
 MAX_TOKEN_LENGTH = 512
-"""HubSpot's documented ceiling for access tokens (spec §3.1); longer input is never a token."""
+"""HubSpot's documented ceiling for access tokens (docs/sources.md: G-V1); longer input is never a
+token."""
 
 
 def _hublet_hex(hublet: str) -> str:

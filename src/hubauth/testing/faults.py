@@ -6,8 +6,8 @@ A test flips a switch from its own thread; the call runs on the server's event l
 the fault in the server's database, where the developer-mode middleware
 (:class:`hubauth.web.devmode.DevMiddleware`) takes it on the next matching request. Every
 injected answer is rendered by the real error renderers from the real domain errors, so an
-injected ``BAD_HUB`` is byte-for-byte what a deleted hub produces (spec §4.1), and a 429/503
-is HubSpot's generic error object (spec §4.2, §4.3) with a ``Retry-After`` header.
+injected ``BAD_HUB`` is byte-for-byte what a deleted hub produces (docs/sources.md: POSTHOG), and a
+429/503 is HubSpot's generic error object (docs/sources.md: ERR) with a ``Retry-After`` header.
 """
 
 from __future__ import annotations

@@ -73,7 +73,8 @@ class ServerConfig:
     scopes: tuple[str, ...] = ("oauth", "crm.objects.contacts.read")
     optional_scopes: tuple[str, ...] = ("crm.objects.deals.read",)
     redirect_uri: str = "http://localhost:8765/callback"
-    #: ``static`` echoes the refresh token (HubSpot, spec §3.3); ``rotate`` issues a new one.
+    #: ``static`` echoes the refresh token (HubSpot, docs/sources.md: MK-NODE); ``rotate`` issues a
+    #: new one.
     refresh_policy: RefreshPolicy | str = RefreshPolicy.STATIC
     access_token_ttl: int = 1800
     auth_code_ttl: int = 300
@@ -411,7 +412,7 @@ class HubAuthServer:
 
     def uninstall(self) -> int:
         """The hub's user uninstalls the app: the install goes and its tokens are revoked in the
-        store, so later refreshes get 400 ``BAD_REFRESH_TOKEN`` (spec §3.4, §6.1)."""
+        store, so later refreshes get 400 ``BAD_REFRESH_TOKEN`` (docs/sources.md: NANGO)."""
         seeded = self._seeded()
         return self.call(
             devplane.uninstall(
@@ -420,7 +421,8 @@ class HubAuthServer:
         )
 
     def delete_hub(self) -> bool:
-        """The account is deleted: later refreshes get 400 ``BAD_HUB`` (spec §3.4, §6.2)."""
+        """The account is deleted: later refreshes get 400 ``BAD_HUB`` (docs/sources.md:
+        POSTHOG)."""
         return self.call(
             self._context().store.delete_hub(self._seeded().hub_id, self.clock.now_ms())
         )

@@ -23,7 +23,8 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hubauth.logs import log_event
-from hubauth.web.metrics import UNMATCHED_ROUTE, Metrics
+from hubauth.web.metrics import UNMATCHED_ROUTE
+from hubauth.web.services import app_state_in, context_in, services_in
 
 _log = logging.getLogger("hubauth.access")
 _CONVERTOR = re.compile(r"{([^}:]+):[^}]+}")
@@ -87,10 +88,10 @@ class AccessMiddleware:
     @staticmethod
     def _record(scope: Scope, status: int, seconds: float) -> None:
         route = route_template(scope)
-        state = getattr(scope.get("app"), "state", None)
-        metrics: Metrics | None = getattr(state, "metrics", None)
-        if metrics is not None:
-            metrics.observe_request(scope["method"], route, status, seconds)
+        state = app_state_in(scope)
+        services = services_in(state)
+        if services is not None:
+            services.metrics.observe_request(scope["method"], route, status, seconds)
         level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
         if not _log.isEnabledFor(level):
             return
@@ -107,7 +108,7 @@ class AccessMiddleware:
         if forwarded:
             event["forwarded_for"] = forwarded[:_MAX_FORWARDED]
         token = scope.get("path_params", {}).get("token")
-        ctx = getattr(state, "ctx", None)
+        ctx = context_in(state)
         if isinstance(token, str) and ctx is not None:
             event["token_fp"] = ctx.hasher.fingerprint(token)
         log_event(_log, level, f"{method} {route} {status}", {"access": event}, batch=True)

@@ -35,6 +35,7 @@ from hubauth.web.metrics import Metrics, counting_store_unavailable
 from hubauth.web.middleware import RequestIdMiddleware
 from hubauth.web.ratelimit import RateLimitMiddleware, build_limiter
 from hubauth.web.responses import ContractCheck
+from hubauth.web.services import Services
 from hubauth.web.sunset import V1SunsetMiddleware
 
 _log = logging.getLogger("hubauth")
@@ -146,13 +147,13 @@ def create_app(
         exception_handlers=handlers,
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.metrics = metrics
-    app.state.limiter = limiter
-    app.state.migration_check = MigrationCheck()
     compile_all()
-    app.state.contract_check = contract_check or (
-        check_response if settings.strict_contracts else None
+    app.state.services = Services.build(
+        settings,
+        metrics=metrics,
+        limiter=limiter,
+        migration_check=MigrationCheck(),
+        contract_check=contract_check or (check_response if settings.strict_contracts else None),
     )
     return app
 

@@ -16,6 +16,7 @@ from hubauth.core.errors import ApiError, TokenNotFound
 from hubauth.web.errors import api_error_response
 from hubauth.web.responses import NO_STORE
 from hubauth.web.routing import ApiRoute
+from hubauth.web.services import context_of
 
 VERSIONS: tuple[str, ...] = ("v3", "2026-03", "2026-09")
 UNINSTALL_PATH = "/appinstalls/{version}/external-install"
@@ -46,7 +47,7 @@ async def uninstall(request: Request) -> Response:
     try:
         if token is None:
             raise TokenNotFound
-        await installs.uninstall_with_access_token(request.app.state.ctx, token)
+        await installs.uninstall_with_access_token(context_of(request), token)
     except TokenNotFound:
         response = api_error_response(request, UNAUTHENTICATED)
         response.headers["WWW-Authenticate"] = 'Bearer realm="hubauth"'

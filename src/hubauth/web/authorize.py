@@ -1,4 +1,5 @@
-"""The install flow: ``GET /oauth/authorize`` (spec §2.1), sign-in, account choice, consent.
+"""The install flow: ``GET /oauth/authorize`` (docs/sources.md: WWO), sign-in, account choice,
+consent.
 
 RFC 6749 §4.1.1-§4.1.2.1, with HubSpot's parameters (``scope`` = every required scope,
 ``optional_scope`` = scopes granted only when the user ticks them, ``state`` echoed untouched)
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -38,17 +38,18 @@ from hubauth.core.errors import TokenError
 from hubauth.core.install_page import InstallPageRules
 from hubauth.core.models import Hub, User
 from hubauth.core.ports import StoreUnavailable
-from hubauth.core.signin import ADDRESS_GROUP, EMAIL_GROUP, SignInError, SignInGuard, sign_in
-from hubauth.ratelimit import Limit
+from hubauth.core.signin import SignInError, sign_in
 from hubauth.web import pages
 from hubauth.web.errors import request_id
 from hubauth.web.forms import FORM_TYPE, MAX_PARAMETERS, query_params, read_body
 from hubauth.web.routing import ApiRoute
+from hubauth.web.services import context_of, services_of
 from hubauth.web.session import Pending, Session, SessionStore, SessionTooLarge
 
 _log = logging.getLogger("hubauth.web")
 
-#: The parameters HubSpot's authorize URL takes (spec §2.1); others are ignored (RFC 6749 §3.1).
+#: The parameters HubSpot's authorize URL takes (docs/sources.md: WWO); others are ignored (RFC 6749
+#: §3.1).
 AUTHORIZE_PARAMS = (
     "client_id",
     "redirect_uri",
@@ -71,42 +72,8 @@ _FAVICON = (pages.STATIC / "favicon.svg").read_bytes()
 # --- per-app state and plumbing ----------------------------------------------------------------
 
 
-@dataclass
-class _PageState:
-    sessions: SessionStore
-    guard: SignInGuard
-
-
-def _page_state(request: Request) -> _PageState:
-    """Created on first use so ``create_app`` needs no change; one per app (per worker)."""
-    state = request.app.state
-    found = getattr(state, "authorize_pages", None)
-    if found is None:
-        settings = state.settings
-        sessions = SessionStore(
-            settings.keyring(),
-            idle_s=settings.session_idle_timeout,
-            absolute_s=settings.session_absolute_timeout,
-        )
-        found = _PageState(sessions, _sign_in_guard(state))
-        state.authorize_pages = found
-    return found
-
-
-def _sign_in_guard(state: Any) -> SignInGuard:
-    settings = state.settings
-    window = settings.signin_window
-    return SignInGuard(
-        state.limiter,
-        per_email=Limit(EMAIL_GROUP, settings.signin_email_failures, window),
-        per_address=Limit(ADDRESS_GROUP, settings.signin_address_attempts, window),
-        concurrency=settings.signin_concurrency,
-    )
-
-
 def _ctx(request: Request) -> Context:
-    ctx: Context = request.app.state.ctx
-    return ctx
+    return context_of(request)
 
 
 class _Stop(Exception):
@@ -128,11 +95,13 @@ async def _session(request: Request) -> Session:
 
 
 def _sessions(request: Request) -> SessionStore:
-    return _page_state(request).sessions
+    return services_of(request).sessions
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https" or request.app.state.settings.issuer.startswith("https:")
+    return request.url.scheme == "https" or services_of(request).settings.issuer.startswith(
+        "https:"
+    )
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -437,7 +406,7 @@ async def _next_step(
 
 
 async def authorize(request: Request) -> Response:
-    """``GET /oauth/authorize`` and ``GET /oauth/{hub_id}/authorize`` (spec §2.1)."""
+    """``GET /oauth/authorize`` and ``GET /oauth/{hub_id}/authorize`` (docs/sources.md: WWO)."""
     ctx = _ctx(request)
     try:
         query = query_params(request)
@@ -512,7 +481,7 @@ async def sign_in_post(request: Request) -> Response:
     try:
         user = await sign_in(
             ctx,
-            _page_state(request).guard,
+            services_of(request).sign_in_guard,
             email=email,
             password=form.get("password", ""),
             client=client,

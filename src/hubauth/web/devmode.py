@@ -44,6 +44,7 @@ from hubauth.web.errors import api_error_response, token_error_response
 from hubauth.web.forms import FORM_TYPE, parse_form, read_body
 from hubauth.web.responses import json_response
 from hubauth.web.routing import ApiRoute, TextRoute
+from hubauth.web.services import plane_of, services_of
 from hubauth.web.token_request import TokenRequest, parse
 
 PREFIX = devplane.CONTROL_PREFIX
@@ -56,7 +57,7 @@ STYLESHEET = PREFIX + "/assets/authorize.css"
 
 
 def _plane(request: Request) -> DevPlane:
-    plane: DevPlane = request.app.state.plane
+    plane: DevPlane = plane_of(request)
     return plane
 
 
@@ -133,7 +134,7 @@ def _failure_response(request: Request, fault: QueuedFault) -> Response:
 
 
 def _check_host(request: Request) -> None:
-    if request.app.state.settings.dev_allow_remote:
+    if services_of(request).settings.dev_allow_remote:
         return
     host = request.headers.get("host", "")
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
@@ -150,7 +151,7 @@ async def _json(request: Request, contract: str | None) -> dict[str, Any]:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media != JSON_TYPE:
         raise ApiError("VALIDATION_ERROR", f"Content-Type must be {JSON_TYPE}", 415)
-    raw = await read_body(request, request.app.state.settings.max_body_bytes)
+    raw = await read_body(request, services_of(request).settings.max_body_bytes)
     try:
         body = orjson.loads(raw) if raw.strip() else {}
     except orjson.JSONDecodeError:
@@ -292,7 +293,7 @@ async def reset_counters(request: Request) -> Response:
 async def create_app(request: Request) -> Response:
     body = await _json(request, "dev-app-request")
     plane = _plane(request)
-    settings = request.app.state.settings
+    settings = services_of(request).settings
     created = await _provisioned(
         provisioning.create_app(
             plane.ctx,
@@ -571,7 +572,7 @@ async def dashboard_action(request: Request) -> Response:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media != FORM_TYPE:
         raise ApiError("VALIDATION_ERROR", f"Content-Type must be {FORM_TYPE}", 415)
-    fields = parse_form(await read_body(request, request.app.state.settings.max_body_bytes))
+    fields = parse_form(await read_body(request, services_of(request).settings.max_body_bytes))
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, fields.get("csrf_token", "")):
         _plane(request).ctx.audit("csrf_rejected", path=request.url.path)

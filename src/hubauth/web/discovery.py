@@ -5,8 +5,8 @@ Every value is derived from the code that implements it (the v3 route paths, the
 endpoint's grant list, the PKCE module's methods), so the document cannot drift from the
 server; ``tests/v3/test_discovery.py`` also exercises each advertised capability.
 
-HubSpot's own classic-app document was never captured (spec §1.9, §7 item 18); its MCP server's
-document has the same members as ours, apart from ``scopes_supported`` (see below).
+HubSpot's own classic-app document was never captured (docs/sources.md: AE-WK; UNCONFIRMED); its MCP
+server's document has the same members as ours, apart from ``scopes_supported`` (see below).
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from hubauth.core.token_endpoint import GRANT_TYPES
 from hubauth.web import oauth_v3
 from hubauth.web.responses import JSONResponse
 from hubauth.web.routing import ApiRoute
+from hubauth.web.services import services_of
 from hubauth.web.token_request import ENDPOINTS
 
 WELL_KNOWN_PATH = "/.well-known/oauth-authorization-server"
-#: The consent flow (spec §2.1); served by ``web/authorize.py``.
+#: The consent flow (docs/sources.md: WWO); served by ``web/authorize.py``.
 AUTHORIZE_PATH = "/oauth/authorize"
 #: Metadata changes only with a deployment; let clients cache it for an hour.
 CACHE_CONTROL = "public, max-age=3600"
@@ -67,9 +68,9 @@ def _methods(path: str) -> list[str]:
 
 
 async def authorization_server_metadata(request: Request) -> Response:
-    state = request.app.state
-    body = metadata_document(state.settings.issuer)
-    check = getattr(state, "contract_check", None)
+    services = services_of(request)
+    body = metadata_document(services.settings.issuer)
+    check = services.contract_check
     if check is not None:
         check("authorization-server-metadata", body)
     return JSONResponse(body, headers={"Cache-Control": CACHE_CONTROL})

@@ -1,4 +1,4 @@
-"""Rendering errors in HubSpot's two shapes (spec §4), once, for every route.
+"""Rendering errors in HubSpot's two shapes (docs/sources.md: G-V3, ERR), once, for every route.
 
 Token endpoints answer with the RFC 6749 + HubSpot hybrid; everything else with HubSpot's
 generic error object. The request id is the ``correlationId``, so a user quoting it lets an

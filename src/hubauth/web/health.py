@@ -28,6 +28,7 @@ from hubauth.core.errors import ApiError
 from hubauth.core.ports import Store, StoreUnavailable
 from hubauth.store import migrate
 from hubauth.web.responses import json_response
+from hubauth.web.services import context_of, services_of
 
 #: How long a migration check result is reused.
 MIGRATION_CHECK_TTL_S = 10.0
@@ -67,8 +68,8 @@ async def healthz(request: Request) -> Response:
 
 
 async def _failed_checks(request: Request) -> dict[str, list[str]]:
-    store: Store = request.app.state.ctx.store
-    check: MigrationCheck = request.app.state.migration_check
+    store: Store = context_of(request).store
+    check: MigrationCheck = services_of(request).migration_check
     try:
         await store.ping()
     except StoreUnavailable:

@@ -52,6 +52,7 @@ from starlette.responses import Response
 from hubauth.core.errors import ApiError
 from hubauth.web.appinstalls import bearer_token
 from hubauth.web.errors import api_error_response
+from hubauth.web.services import services_in, services_of
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ROUTE = "<unmatched>"
@@ -193,16 +194,16 @@ def counting_store_unavailable(
     """Wrap the ``StoreUnavailable`` exception handler so each such failure is counted."""
 
     async def handle(request: Request, exc: Exception) -> Response:
-        metrics: Metrics | None = getattr(request.app.state, "metrics", None)
-        if metrics is not None:
-            metrics.store_unavailable.inc()
+        services = services_in(request.app.state)
+        if services is not None:
+            services.metrics.store_unavailable.inc()
         return await handler(request, exc)
 
     return handle
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    expected = request.app.state.settings.metrics_token
+    expected = services_of(request).settings.metrics_token
     if expected is None:
         raise HTTPException(404)
     presented = bearer_token(request) or ""
@@ -212,5 +213,5 @@ async def metrics_endpoint(request: Request) -> Response:
         response = api_error_response(request, _UNAUTHENTICATED)
         response.headers["WWW-Authenticate"] = 'Bearer realm="hubauth-metrics"'
         return response
-    metrics: Metrics = request.app.state.metrics
+    metrics: Metrics = services_of(request).metrics
     return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST, headers=_HEADERS)

@@ -1,4 +1,4 @@
-"""HubSpot's v1 OAuth API (spec §1.2-§1.5):
+"""HubSpot's v1 OAuth API (docs/sources.md: SPEC, G-V1):
 
 * ``POST /oauth/v1/token``
 * ``GET /oauth/v1/access-tokens/{token}``
@@ -19,6 +19,7 @@ from hubauth.web.client_auth import basic_credentials
 from hubauth.web.errors import api_error_response
 from hubauth.web.responses import NO_STORE, json_response
 from hubauth.web.routing import ApiRoute
+from hubauth.web.services import context_of
 from hubauth.web.token_request import V1_QUERY_PARAMS, V1_TOKEN_PATH, parsed_request
 
 __all__ = ["V1_QUERY_PARAMS", "routes"]
@@ -35,7 +36,7 @@ async def token(request: Request) -> Response:
     """Parsed by :mod:`hubauth.web.token_request` (form body, query credentials, Basic)."""
     parsed = await parsed_request(request)
     try:
-        issued = await token_request(request.app.state.ctx, parsed.params)
+        issued = await token_request(context_of(request), parsed.params)
     except TokenError as exc:
         raise parsed.refusal(exc) from None
     return json_response(request.app.state, "token-response", response_body(issued))
@@ -43,7 +44,7 @@ async def token(request: Request) -> Response:
 
 async def access_token_metadata(request: Request) -> Response:
     try:
-        body = await metadata.access_token_info(request.app.state.ctx, request.path_params["token"])
+        body = await metadata.access_token_info(context_of(request), request.path_params["token"])
     except TokenNotFound:
         raise ACCESS_TOKEN_NOT_FOUND from None
     return json_response(request.app.state, "access-token-metadata", body)
@@ -59,8 +60,9 @@ CLIENT_AUTH_REQUIRED = ApiError(
 async def _owner(request: Request) -> App | None:
     """With ``HUBAUTH_V1_REFRESH_TOKEN_CLIENT_AUTH``, the app authenticated by HTTP Basic
     (RFC 6749 §2.3.1; a GET and a DELETE have no body), else ``None`` (HubSpot: the token alone
-    suffices, spec §1.4-§1.5). Missing or wrong credentials: 401 before the token is looked up."""
-    ctx = request.app.state.ctx
+    suffices, docs/sources.md: G-V1). Missing or wrong credentials: 401 before the token is looked
+    up."""
+    ctx = context_of(request)
     if not ctx.policy.v1_refresh_token_client_auth:
         return None
     try:
@@ -82,7 +84,7 @@ async def refresh_token_metadata(request: Request) -> Response:
     try:
         owner = await _owner(request)
         body = await metadata.refresh_token_info(
-            request.app.state.ctx, request.path_params["token"], owner
+            context_of(request), request.path_params["token"], owner
         )
     except TokenNotFound:
         raise REFRESH_TOKEN_NOT_FOUND from None
@@ -97,7 +99,7 @@ async def delete_refresh_token(request: Request) -> Response:
     try:
         owner = await _owner(request)
         await revocation.delete_refresh_token(
-            request.app.state.ctx, request.path_params["token"], owner
+            context_of(request), request.path_params["token"], owner
         )
     except TokenNotFound:
         raise REFRESH_TOKEN_NOT_FOUND from None

@@ -1,14 +1,15 @@
-"""HubSpot's v3 OAuth API and its date-versioned twins (spec §1.6-§1.8, §5):
+"""HubSpot's v3 OAuth API and its date-versioned twins (docs/sources.md: G-V3, MIG):
 
 * ``POST /oauth/{v}/token``
 * ``POST /oauth/{v}/token/introspect``
 * ``POST /oauth/{v}/token/revoke``
 
 for ``{v}`` in :data:`VERSIONS`. HubSpot's specs alias the paths operation for operation
-(spec §5.1), so one handler serves every version; the routes are generated from the list.
+(docs/sources.md: MIG, CL-DEP), so one handler serves every version; the routes are generated from
+the list.
 
-Unlike v1, every parameter belongs in the body (spec §1.6, §5.2): a request whose URL has
-a query string is refused before anything else is read, so a secret or token put in a URL (and
+Unlike v1, every parameter belongs in the body (docs/sources.md: G-V3, CL-V3): a request whose URL
+has a query string is refused before anything else is read, so a secret or token put in a URL (and
 thereby in proxy and server logs) is never also honoured. Bodies may be forms or, as HubSpot's
 ``hubspot-sdk`` sends them, JSON; clients authenticate in the body or with HTTP Basic. The one
 parse of these requests is :mod:`hubauth.web.token_request`.
@@ -28,6 +29,7 @@ from hubauth.core.versions import API_VERSIONS
 from hubauth.web.oauth_v1 import TOKEN_ERRORS
 from hubauth.web.responses import NO_STORE, json_response
 from hubauth.web.routing import FORM_AND_JSON, ApiRoute
+from hubauth.web.services import context_of, services_of
 from hubauth.web.token_request import (
     INTROSPECT_PATH,
     REVOKE_PATH,
@@ -47,9 +49,9 @@ def token_endpoint(version: str) -> Callable[[Request], Awaitable[Response]]:
     async def token(request: Request) -> Response:
         parsed = await parsed_request(request)
         try:
-            issuer = request.app.state.settings.issuer
+            issuer = services_of(request).settings.issuer
             issued = await token_request(
-                request.app.state.ctx,
+                context_of(request),
                 parsed.params,
                 grant_types,
                 assertion_audiences=(issuer, issuer + request.url.path),
@@ -64,7 +66,7 @@ def token_endpoint(version: str) -> Callable[[Request], Awaitable[Response]]:
 async def introspect(request: Request) -> Response:
     parsed = await parsed_request(request)
     try:
-        body = await introspection.introspect(request.app.state.ctx, parsed.params)
+        body = await introspection.introspect(context_of(request), parsed.params)
     except TokenError as exc:
         raise parsed.refusal(exc) from None
     return json_response(request.app.state, "introspection-response", body)
@@ -72,10 +74,10 @@ async def introspect(request: Request) -> Response:
 
 async def revoke(request: Request) -> Response:
     """200 with an empty body (RFC 7009 §2.2: "all necessary information is conveyed in the
-    response code"; HubSpot's spec declares no success body, spec §1.8)."""
+    response code"; HubSpot's spec declares no success body; docs/sources.md: SPEC)."""
     parsed = await parsed_request(request)
     try:
-        await revocation.revoke_token(request.app.state.ctx, parsed.params)
+        await revocation.revoke_token(context_of(request), parsed.params)
     except TokenError as exc:
         raise parsed.refusal(exc) from None
     return Response(status_code=200, headers=NO_STORE)

@@ -32,6 +32,7 @@ from hubauth.contracts.openapi import JSON_SCHEMA_DIALECT, component_name, to_co
 from hubauth.web.access import template_of
 from hubauth.web.responses import json_response
 from hubauth.web.routing import ApiRoute, TextRoute
+from hubauth.web.services import services_of
 
 OPENAPI_VERSION = "3.1.0"
 SCHEMAS_REF = "#/components/schemas/"
@@ -205,7 +206,7 @@ def document_of(request: Request) -> dict[str, Any]:
     state = request.app.state
     cached = getattr(state, "openapi_document", None)
     if cached is None:
-        cached = build_document(request.app.routes, state.settings.public_url)
+        cached = build_document(request.app.routes, services_of(request).settings.public_url)
         state.openapi_document = cached
     return cached
 

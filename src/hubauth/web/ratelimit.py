@@ -10,7 +10,8 @@ Who is charged: the source address, and the ``client_id`` when a token-endpoint 
 one (body or HTTP Basic), as the handler will read it: both use the one parse that
 :mod:`hubauth.web.token_request` caches on the scope. A request the parse refuses charges the
 address only. Once either has reached its limit in the rolling window, requests are answered
-``429`` with ``Retry-After`` and HubSpot's rate-limit body (spec §4.3) before any work is done.
+``429`` with ``Retry-After`` and HubSpot's rate-limit body (docs/sources.md: ERR) before any work is
+done.
 
 The install pages (``/oauth/authorize`` and everything under it, ``/oauth/{hub_id}/authorize``)
 charge their failures to a budget of their own (``install:failures:address``, same size): a
@@ -41,6 +42,7 @@ from hubauth.ratelimit import Limit, RateLimiter, Reservation, Verdict
 from hubauth.ratelimit.memory import MemoryLimiter
 from hubauth.web.errors import request_id
 from hubauth.web.responses import json_response
+from hubauth.web.services import app_state_in, context_in
 from hubauth.web.token_request import parse
 
 _log = logging.getLogger("hubauth.web")
@@ -102,7 +104,7 @@ class RateLimitMiddleware:
         if blocked:
             await self._refund(reserved)
             worst = max(blocked, key=lambda v: v.retry_after_s)
-            ctx = getattr(scope["app"].state, "ctx", None) if "app" in scope else None
+            ctx = context_in(app_state_in(scope))
             audit = ctx.audit if ctx is not None else log_audit
             audit(
                 "rate_limited",
@@ -147,7 +149,7 @@ class RateLimitMiddleware:
             "policyName": policy,
             "groupName": verdict.limit.group,
         }
-        state = scope["app"].state if "app" in scope else None
+        state = app_state_in(scope)
         response = json_response(
             state, "rate-limit", body, 429, {"Retry-After": str(verdict.retry_after_s)}
         )

@@ -9,6 +9,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from hubauth.web.services import services_in
+
 #: RFC 6749 §5.1: responses carrying tokens or credentials must not be cached.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -48,7 +50,8 @@ def json_response(
 ) -> JSONResponse:
     """Render ``body`` with the no-store headers; in strict mode first check it against its
     contract."""
-    check: ContractCheck | None = getattr(request_app_state, "contract_check", None)
+    services = services_in(request_app_state)
+    check = services.contract_check if services is not None else None
     if check is not None:
         check(contract, body)
     if not headers:

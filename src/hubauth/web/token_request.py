@@ -47,6 +47,7 @@ from hubauth.web.forms import (
     parse_form,
     receive_body,
 )
+from hubauth.web.services import services_at
 
 JSON_TYPE = "application/json"
 
@@ -195,7 +196,7 @@ async def _parse(endpoint: Endpoint, scope: Scope, receive: Receive) -> TokenReq
             authorization = value
 
     state = scope["app"].state
-    settings = state.settings
+    settings = services_at(scope).settings
     raw_query: bytes = scope.get("query_string", b"")
     if raw_query and endpoint.version != "v1":
         _refuse_query(state, scope["path"], raw_query)
