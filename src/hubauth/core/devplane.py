@@ -153,12 +153,16 @@ async def audit(plane: DevPlane, action: str, **fields: object) -> None:
 
 
 async def flush_events(plane: DevPlane) -> None:
-    """Write the buffered audit events (grants, refreshes, revocations) for the dashboard."""
+    """Write the buffered audit events (grants, refreshes, revocations) for the dashboard:
+    all of them in one transaction, and no database work at all when there are none (most
+    requests, e.g. token lookups, emit none)."""
     if plane.events is None:
         return
-    for at_ms, event, fields in plane.events.drain():
-        await plane.store.record_event(
-            at_ms, event, orjson.dumps(fields, default=str).decode(), EVENTS_KEPT
+    drained = plane.events.drain()
+    if drained:
+        await plane.store.record_events(
+            [(at, event, orjson.dumps(f, default=str).decode()) for at, event, f in drained],
+            EVENTS_KEPT,
         )
 
 
@@ -175,9 +179,13 @@ class ClockState:
     offset_ms: int
 
 
-async def sync_clock(plane: DevPlane) -> None:
-    """Adopt the shared offset (another worker or node may have moved it)."""
-    plane.clock.set_offset_ms(await plane.store.get_value(CLOCK_OFFSET) or 0)
+async def sync_clock(plane: DevPlane) -> bool:
+    """Adopt the shared offset (another worker or node may have moved it); returns whether
+    any fault is queued. One read: the offset and the fault flag come from one statement, so
+    a request with nothing queued never reads the fault table's rows."""
+    offset, queued = await plane.store.request_state(CLOCK_OFFSET)
+    plane.clock.set_offset_ms(offset or 0)
+    return queued
 
 
 async def clock_state(plane: DevPlane) -> ClockState:
@@ -342,10 +350,15 @@ class RequestFaults:
 NO_FAULTS = RequestFaults()
 
 
-async def faults_for(plane: DevPlane, path: str, grant_type: str | None) -> RequestFaults:
+async def faults_for(
+    plane: DevPlane, path: str, grant_type: str | None, *, queued_any: bool = True
+) -> RequestFaults:
     """Take the faults that apply to a request: latency, then a request failure (any route
     under its prefix), then a refresh failure (refresh-token grants only). Each counted fault
-    is consumed once per request."""
+    is consumed once per request. ``queued_any=False`` (what :func:`sync_clock` read for this
+    request) skips the fault table."""
+    if not queued_any:
+        return NO_FAULTS
     queued = await plane.store.list_faults()
     if not queued:
         return NO_FAULTS
@@ -389,17 +402,17 @@ async def note_request(
     client_id: str | None = None,
     refresh_token: str | None = None,
 ) -> None:
-    """Count one request that reached the server (faults are applied after counting)."""
-    store = plane.store
-    await store.add_value(REQUESTS, 1)
-    if grant_type is None:
-        return
-    kind = grant_type if grant_type in KNOWN_GRANTS else "other"
-    await store.add_value(GRANTS + kind, 1)
-    if client_id and len(client_id) <= 64 and tokens.plausible_token(client_id):
-        await store.add_value(f"{APP_GRANTS}{client_id}.{kind}", 1)
-    if kind == "refresh_token" and refresh_token and tokens.plausible_token(refresh_token):
-        await store.add_value(REFRESHES + refresh_fingerprint(plane.ctx, refresh_token), 1)
+    """Count one request that reached the server (faults are applied after counting): every
+    counter it moves in one transaction."""
+    deltas = {REQUESTS: 1}
+    if grant_type is not None:
+        kind = grant_type if grant_type in KNOWN_GRANTS else "other"
+        deltas[GRANTS + kind] = 1
+        if client_id and len(client_id) <= 64 and tokens.plausible_token(client_id):
+            deltas[f"{APP_GRANTS}{client_id}.{kind}"] = 1
+        if kind == "refresh_token" and refresh_token and tokens.plausible_token(refresh_token):
+            deltas[REFRESHES + refresh_fingerprint(plane.ctx, refresh_token)] = 1
+    await plane.store.add_values(deltas)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ never read-then-write, so two racing requests (or two nodes) cannot both win.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from hubauth.core.clock import Clock
@@ -261,6 +261,16 @@ class DevStore(Protocol):
 
     async def get_value(self, name: str) -> int | None: ...
 
+    async def request_state(self, name: str) -> tuple[int | None, bool]:
+        """What every request of a dev server reads, in one statement: the value ``name``
+        (the clock offset) and whether any fault is queued (so that the fault table is read
+        only when something is)."""
+        ...
+
+    async def add_values(self, deltas: Mapping[str, int]) -> None:
+        """Add each delta (creating values at 0), all in one transaction."""
+        ...
+
     async def set_value(self, name: str, value: int) -> None: ...
 
     async def add_value(self, name: str, delta: int) -> int:
@@ -285,6 +295,11 @@ class DevStore(Protocol):
         ...
 
     async def record_event(self, at_ms: int, event: str, fields: str, keep: int) -> None: ...
+
+    async def record_events(self, events: Sequence[tuple[int, str, str]], keep: int) -> None:
+        """Record ``(at_ms, event, fields)`` rows in one transaction, keeping the last
+        ``keep``."""
+        ...
 
     async def recent_events(self, limit: int) -> list[DevEvent]: ...
 

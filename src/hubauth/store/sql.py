@@ -520,6 +520,11 @@ class SqlStore:
         engine = create_engine(database_url, pool_size=pool_size, timeout=timeout)
         return cls(engine, pool_size=pool_size, timeout=timeout)
 
+    @property
+    def hot(self) -> HotPath:
+        """The raw-driver path (``store/hot.py``), for other stores over the same database."""
+        return self._hot
+
     async def close(self) -> None:
         await self._hot.close()
         await self.engine.dispose()

@@ -107,7 +107,7 @@ def create_app(
             if dev_clock is not None:
                 _log.warning(DEV_WARNING)
                 app.state.plane = DevPlane(
-                    app.state.ctx, SqlDevStore(active.engine), dev_clock, events
+                    app.state.ctx, SqlDevStore(active.engine, active.hot), dev_clock, events
                 )
             if freeze_heap:
                 gc.collect()

@@ -1,0 +1,108 @@
+"""Per-request cost of developer mode, in process: ``python -m bench.devplane [--requests N]``.
+
+Calls the ASGI app directly (as :mod:`bench.inprocess` does) with an access-token lookup, a
+refresh-token lookup and a refresh grant, N times each (a quarter as many grants), on a migrated
+SQLite file (or ``--database URL``), with ``dev`` off, on, and off again (the spread between
+the two "off" rows is this run's noise). The ratio is dev on against the mean of the two offs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.inprocess import REDIRECT, _time
+from hubauth.config import load_settings
+from hubauth.core import authorization
+from hubauth.core.clock import SystemClock
+from hubauth.core.context import Context
+from hubauth.core.token_endpoint import token_request
+from hubauth.core.tokens import TokenHasher
+from hubauth.store import migrate
+from hubauth.store.sql import SqlStore
+from hubauth.testing.seeding import seed_install
+from hubauth.web.app import create_app
+
+
+async def run(n: int, workdir: Path, url: str | None) -> None:
+    url = url or f"sqlite:///{workdir / 'devplane.db'}"
+    store = SqlStore.from_url(url)
+    await migrate.upgrade(store.engine)
+    base = {"database_url": url, "secret_key": "k" * 64, "log_level": "warning"}
+    settings = load_settings(**base)
+    ctx = Context(
+        store=store,
+        clock=SystemClock(),
+        hasher=TokenHasher(settings.server_key()),
+        policy=settings.policy(),
+    )
+    seeded = await seed_install(ctx, redirect_uris=[REDIRECT], scopes=["oauth"])
+    code = await authorization.approve_directly(
+        ctx,
+        client_id=seeded.client_id,
+        hub_id=seeded.hub_id,
+        user_id=seeded.user_id,
+        redirect_uri=REDIRECT,
+        scope="oauth",
+        optional_scope="",
+        accepted_optional=(),
+        code_challenge=None,
+    )
+    issued = await token_request(
+        ctx,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "client_id": seeded.client_id,
+            "client_secret": seeded.client_secret,
+        },
+    )
+    refresh = issued.refresh_token
+    grant_body = (
+        f"grant_type=refresh_token&refresh_token={refresh}"
+        f"&client_id={seeded.client_id}&client_secret={seeded.client_secret}"
+    ).encode()
+    logging.getLogger("hubauth").setLevel("WARNING")
+    rows: list[tuple[str, float, float, float]] = []
+    for name, dev in (("dev off", False), ("dev on", True), ("dev off (again)", False)):
+        app = create_app(load_settings(**base, dev=dev), store=store)
+        async with app.router.lifespan_context(app):
+            rows.append(
+                (
+                    name,
+                    await _time(
+                        app, "GET", f"/oauth/v1/access-tokens/{issued.access_token}", b"", n
+                    ),
+                    await _time(app, "GET", f"/oauth/v1/refresh-tokens/{refresh}", b"", n),
+                    await _time(app, "POST", "/oauth/v1/token", grant_body, n // 4),
+                )
+            )
+    await store.close()
+    off = [(a + b) / 2 for a, b in zip(rows[0][1:], rows[2][1:], strict=True)]
+    columns = ("access lookup", "refresh lookup", "refresh grant")
+    print(f"{url.split(':', 1)[0]}, microseconds per request (x dev off, mean of both rows)")
+    print(f"{'configuration':<16}" + "".join(f"{c:>22}" for c in columns))
+    for name, *cells in rows:
+        print(
+            f"{name:<16}"
+            + "".join(f"{v:13.1f} ({v / b:5.2f})" for v, b in zip(cells, off, strict=True))
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.devplane")
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--database", metavar="URL", help="default: a temporary SQLite file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hubauth-devplane-") as tmp:
+        asyncio.run(run(args.requests, Path(tmp), args.database))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
