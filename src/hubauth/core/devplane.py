@@ -21,6 +21,8 @@ in hex (``hubauth tokens list`` shows the same prefix); values are never stored 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,7 +42,7 @@ from hubauth.core.models import (
     QueuedFault,
     TokenSummary,
 )
-from hubauth.core.ports import DevStore
+from hubauth.core.ports import DevStore, StoreUnavailable
 
 #: The path under which the control API and dashboard live; never faulted, never counted.
 CONTROL_PREFIX = "/_hubauth"
@@ -65,6 +67,9 @@ EVENTS_KEPT = 200
 
 #: Ten years: an advance beyond it is a typo, not a test.
 MAX_ADVANCE_S = 10 * 365 * 24 * 3600
+
+#: How long a worker may hold the count of its plain (non-token) requests before writing it.
+REQUEST_COUNT_FLUSH_S = 0.2
 
 MAX_FAULT_COUNT = 10_000
 MAX_LATENCY_S = 60.0
@@ -124,6 +129,23 @@ class EventBuffer:
         return events
 
 
+class RequestTally:
+    """Plain requests (no ``grant_type``) counted in memory and written in batches: a database
+    write per request was most of developer mode's per-request cost (docs/performance.md).
+    The pending count is written before this worker reads the counters (so one worker's
+    figures are exact) and otherwise within :data:`REQUEST_COUNT_FLUSH_S`."""
+
+    def __init__(self) -> None:
+        self.pending = 0
+        self.flusher: asyncio.Task[None] | None = None
+        #: A reader of the counters waits for a write of the count that is under way.
+        self.writing = asyncio.Lock()
+
+    def take(self) -> int:
+        taken, self.pending = self.pending, 0
+        return taken
+
+
 @dataclass(frozen=True, slots=True)
 class DevPlane:
     """What the developer controls act on: the server's context, its movable clock (the one
@@ -133,6 +155,7 @@ class DevPlane:
     store: DevStore
     clock: OffsetClock
     events: EventBuffer | None = field(default=None)
+    tally: RequestTally = field(default_factory=RequestTally)
 
 
 # --- audit -------------------------------------------------------------------------------------
@@ -402,17 +425,49 @@ async def note_request(
     client_id: str | None = None,
     refresh_token: str | None = None,
 ) -> None:
-    """Count one request that reached the server (faults are applied after counting): every
-    counter it moves in one transaction."""
-    deltas = {REQUESTS: 1}
-    if grant_type is not None:
-        kind = grant_type if grant_type in KNOWN_GRANTS else "other"
-        deltas[GRANTS + kind] = 1
-        if client_id and len(client_id) <= 64 and tokens.plausible_token(client_id):
-            deltas[f"{APP_GRANTS}{client_id}.{kind}"] = 1
-        if kind == "refresh_token" and refresh_token and tokens.plausible_token(refresh_token):
-            deltas[REFRESHES + refresh_fingerprint(plane.ctx, refresh_token)] = 1
+    """Count one request that reached the server (faults are applied after counting).
+
+    A token request writes every counter it moves in one transaction before it goes on, so
+    grants and refreshes are exact on every worker at once; a plain request is only tallied
+    (:class:`RequestTally`)."""
+    if grant_type is None:
+        tally = plane.tally
+        tally.pending += 1
+        if tally.flusher is None:
+            tally.flusher = asyncio.create_task(_flush_later(plane))
+        return
+    kind = grant_type if grant_type in KNOWN_GRANTS else "other"
+    deltas = {REQUESTS: 1, GRANTS + kind: 1}
+    if client_id and len(client_id) <= 64 and tokens.plausible_token(client_id):
+        deltas[f"{APP_GRANTS}{client_id}.{kind}"] = 1
+    if kind == "refresh_token" and refresh_token and tokens.plausible_token(refresh_token):
+        deltas[REFRESHES + refresh_fingerprint(plane.ctx, refresh_token)] = 1
     await plane.store.add_values(deltas)
+
+
+async def flush_request_count(plane: DevPlane) -> None:
+    """Write this worker's pending count of plain requests (before reading the counters, and
+    when the server stops)."""
+    tally = plane.tally
+    if tally.flusher is not None and tally.flusher is not asyncio.current_task():
+        tally.flusher.cancel()
+        tally.flusher = None
+    async with tally.writing:
+        pending = tally.take()
+        if pending:
+            try:
+                await plane.store.add_values({REQUESTS: pending})
+            except BaseException:
+                tally.pending += pending  # counted by the next write instead
+                raise
+
+
+async def _flush_later(plane: DevPlane) -> None:
+    await asyncio.sleep(REQUEST_COUNT_FLUSH_S)
+    plane.tally.flusher = None
+    # On an outage the count stays pending for the next write.
+    with contextlib.suppress(StoreUnavailable):
+        await flush_request_count(plane)
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,6 +481,7 @@ class Counters:
 
 
 async def counters(plane: DevPlane) -> Counters:
+    await flush_request_count(plane)
     values = await plane.store.values(COUNT)
     app_grants: dict[str, dict[str, int]] = {}
     for name, value in values.items():
@@ -443,6 +499,7 @@ async def counters(plane: DevPlane) -> Counters:
 
 
 async def reset_counters(plane: DevPlane) -> None:
+    plane.tally.take()  # requests before the reset are not counted after it
     await plane.store.delete_values(COUNT)
     await audit(plane, "counters_reset")
 
@@ -595,6 +652,7 @@ async def revoke_token(plane: DevPlane, ref: TokenRef) -> tuple[str, str]:
 
 async def reset(plane: DevPlane) -> None:
     """Empty the server: no apps, hubs, users, tokens, faults, counters; real time again."""
+    plane.tally.take()
     await plane.store.erase_everything()
     plane.clock.set_offset_ms(0)
     await audit(plane, "reset")

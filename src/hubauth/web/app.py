@@ -21,7 +21,7 @@ from hubauth.contracts.checker import check_response, compile_all
 from hubauth.core.audit import AuditSink, fan_out, log_audit
 from hubauth.core.clock import Clock, OffsetClock, SystemClock
 from hubauth.core.context import Context
-from hubauth.core.devplane import DEV_WARNING, DevPlane, EventBuffer
+from hubauth.core.devplane import DEV_WARNING, DevPlane, EventBuffer, flush_request_count
 from hubauth.core.ports import StoreUnavailable
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
@@ -114,6 +114,10 @@ def create_app(
                 gc.freeze()
             yield
         finally:
+            plane = getattr(app.state, "plane", None)
+            if plane is not None:  # the plain requests this worker has not written yet
+                with contextlib.suppress(StoreUnavailable):
+                    await flush_request_count(plane)
             if own_store:
                 await active.close()
                 _log.info("storage closed")
