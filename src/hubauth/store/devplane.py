@@ -32,7 +32,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hubauth.core.models import DevEvent, InstallSummary, QueuedFault
-from hubauth.store.hot import HotPath
+from hubauth.store.hot import HotPath, Statement
 from hubauth.store.schema import (
     access_tokens,
     dev_events,
@@ -73,12 +73,9 @@ class SqlDevStore:
         self._state = hot.compile(
             select(offset.scalar_subquery().label("value"), queued.label("queued"))
         )
-        add = self._insert(dev_values).values(name=bindparam("n"), value=bindparam("d"))
-        self._add = hot.compile(
-            add.on_conflict_do_update(
-                index_elements=["name"], set_={"value": dev_values.c.value + add.excluded.value}
-            )
-        )
+        #: One multi-row upsert per number of counters a request moves (at most 4): one
+        #: statement, so on PostgreSQL one autocommit round trip instead of a transaction.
+        self._adds: dict[int, Statement] = {}
         self._event = hot.compile(
             insert(dev_events).values(
                 at_ms=bindparam("at"), event=bindparam("ev"), fields=bindparam("f")
@@ -97,11 +94,27 @@ class SqlDevStore:
         value = row["value"]
         return (None if value is None else int(value)), bool(row["queued"])
 
+    def _add_rows(self, rows: int) -> Statement:
+        stmt = self._adds.get(rows)
+        if stmt is None:
+            add = self._insert(dev_values).values(
+                [{"name": bindparam(f"n{i}"), "value": bindparam(f"d{i}")} for i in range(rows)]
+            )
+            stmt = self._adds[rows] = self._hot.compile(
+                add.on_conflict_do_update(
+                    index_elements=["name"],
+                    set_={"value": dev_values.c.value + add.excluded.value},
+                )
+            )
+        return stmt
+
     @_unavailable_on_db_loss
     async def add_values(self, deltas: Mapping[str, int]) -> None:
         if deltas:
-            steps = [(self._add, {"n": name, "d": d}) for name, d in deltas.items()]
-            await self._hot.transaction([], steps)
+            params: dict[str, Any] = {}
+            for i, (name, delta) in enumerate(deltas.items()):
+                params[f"n{i}"], params[f"d{i}"] = name, delta
+            await self._hot.transaction([], [(self._add_rows(len(deltas)), params)])
 
     @_unavailable_on_db_loss
     async def record_events(self, events: Sequence[tuple[int, str, str]], keep: int) -> None:
