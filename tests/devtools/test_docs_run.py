@@ -183,6 +183,19 @@ def check_systemd(block: Block) -> None:
     assert "Environment=HUBAUTH_CONFIG=" in block.text
 
 
+def check_resource_guard(block: Block) -> None:
+    """The resource-guard example builds, and its route refuses a request without a token in
+    HubSpot's shape (tests/resource/ drives it against a real server)."""
+    from starlette.testclient import TestClient
+
+    namespace: dict[str, object] = {"RS_CLIENT_ID": "rs-id", "RS_CLIENT_SECRET": "rs-secret"}
+    exec(block.text, namespace)  # noqa: S102 - our own doc's example
+    with TestClient(namespace["app"]) as client:  # type: ignore[arg-type]
+        response = client.get("/deals")
+    assert response.status_code == 401
+    assert response.json()["category"] == "INVALID_AUTHENTICATION"
+
+
 def check_diagram(block: Block) -> None:
     assert "load balancer" in block.text and "PostgreSQL" in block.text  # a picture, no code
 
@@ -199,6 +212,7 @@ CHECKS: list[tuple[Callable[[Block], bool], str]] = [
     (lambda b: b.lang == "toml", "toml"),
     (lambda b: b.lang == "ini" and "ExecStart=" in b.text, "systemd"),
     (lambda b: "load balancer" in b.text, "diagram"),
+    (lambda b: b.marker == "resource-guard", "resource_guard"),
 ]
 
 

@@ -82,7 +82,10 @@ def test_the_light_install_has_only_the_client_dependencies(light_venv: Path) ->
     for server_part in ("starlette", "sqlalchemy", "granian", "asyncpg", "click", "orjson"):
         assert server_part not in names
     imported = in_venv(
-        light_venv, "python", "-c", "import hubauth.client, hubauth.structure; print('ok')"
+        light_venv,
+        "python",
+        "-c",
+        "import hubauth.client, hubauth.resource, hubauth.structure; print('ok')",
     )
     assert imported.stdout.strip() == "ok", imported.stderr
 

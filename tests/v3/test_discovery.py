@@ -7,6 +7,7 @@ import base64
 import dataclasses
 import hashlib
 import secrets
+import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -18,6 +19,7 @@ from hubauth.core import authorization, pkce
 from hubauth.core.context import Context
 from hubauth.web.app import route_table
 from hubauth.web.discovery import metadata_document
+from tests.lifecycle.jwt_keys import Key, assertion_form, new_key, register_key, sign_assertion
 from tests.support import Seed, mint_code
 from tests.v3.flows import is_active, issue, post_form
 
@@ -60,7 +62,12 @@ async def test_document_lists_exactly_what_hubauth_implements(
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_post",
+            "client_secret_basic",
+            "private_key_jwt",
+        ],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
         "introspection_endpoint_auth_methods_supported": [
             "client_secret_post",
             "client_secret_basic",
@@ -212,13 +219,19 @@ async def test_plain_pkce_is_refused_and_s256_works(
     assert s256.status_code == 200
 
 
-def _authenticated(method: str, s: Seed, form: dict[str, str]) -> dict[str, Any]:
+def _authenticated(
+    method: str, s: Seed, form: dict[str, str], key: Key | None = None, audience: str = ""
+) -> dict[str, Any]:
     """httpx arguments that authenticate ``s`` with ``method``; a method this test cannot
     send fails here, so a newly advertised method must bring its proof along."""
     if method == "client_secret_post":
         return {"data": {**form, **s.creds()}}
     if method == "client_secret_basic":
         return {"data": form, "auth": (s.client_id, s.client_secret)}
+    if method == "private_key_jwt":
+        assert key is not None
+        signed = sign_assertion(key, s.client_id, audience, now_s=int(time.time()))
+        return {"data": {**form, **assertion_form(signed, s.client_id)}}
     raise AssertionError(f"discovery advertises {method!r}: teach this test to send it")
 
 
@@ -231,6 +244,8 @@ async def test_every_advertised_auth_method_authenticates_a_real_request(
     path = local_path(document[member], document["issuer"])
     methods = document[member.replace("_endpoint", "_endpoint_auth_methods_supported")]
     assert methods
+    key = await register_key(ctx, seeded.app_id)
+    audience = document[member]
     for method in methods:
         tokens = await issue(client, ctx, seeded)
         form = (
@@ -238,7 +253,7 @@ async def test_every_advertised_auth_method_authenticates_a_real_request(
             if member == "token_endpoint"
             else {"token": tokens["refresh_token"]}
         )
-        response = await client.post(path, **_authenticated(method, seeded, form))
+        response = await client.post(path, **_authenticated(method, seeded, form, key, audience))
         assert response.status_code == 200, (method, response.text)
         if member == "introspection_endpoint":
             assert response.json()["active"] is True, method
@@ -246,7 +261,10 @@ async def test_every_advertised_auth_method_authenticates_a_real_request(
             assert not await is_active(client, seeded, tokens["refresh_token"]), method
         # the same request with a wrong secret is refused: the method really is checked
         wrong = dataclasses.replace(seeded, client_secret="00000000-0000-4000-8000-000000000000")
-        refused = await client.post(path, **_authenticated(method, wrong, form))
+        # (for an assertion: signed by a key the app never registered)
+        refused = await client.post(
+            path, **_authenticated(method, wrong, form, new_key(), audience)
+        )
         assert refused.json()["error"] == "invalid_client", (method, refused.text)
 
 

@@ -96,7 +96,8 @@ async def create_app(
     async with open_context(settings) as ctx:
         app = await ctx.store.create_app(
             client_id=tokens.new_client_id(),
-            client_secret_hash=ctx.hasher.hash(secret),
+            client_secret_hash=ctx.hasher.hash_secret(secret),
+            client_secret_key_id=ctx.hasher.key_id,
             name=name,
             redirect_uris=redirect_uris,
             scopes=required,
@@ -264,8 +265,10 @@ async def rotate_secret(app: str, grace: int, database_url: str | None, as_json:
         until = ctx.now_ms() + grace * 1000 if grace else None
         await ctx.store.set_client_secret_hash(
             app_id,
-            ctx.hasher.hash(secret),
+            ctx.hasher.hash_secret(secret),
+            ctx.hasher.key_id,
             previous_hash=current.client_secret_hash if grace else None,
+            previous_key_id=current.client_secret_key_id if grace else None,
             previous_until_ms=until,
         )
         ctx.audit("client_secret_rotated", app_id=app_id, grace_s=grace)
@@ -606,7 +609,7 @@ async def revoke_token(
     settings = settings_from(database_url)
     async with open_context(settings) as ctx:
         now = ctx.now_ms()
-        token_hash = ctx.hasher.hash(token)
+        token_hash = ctx.hasher.candidates(token)
         kind = None
         if await ctx.store.revoke_refresh_token(
             token_hash, now, with_access_tokens=with_access_tokens

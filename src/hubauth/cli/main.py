@@ -11,7 +11,8 @@ from hubauth import __version__
 from hubauth.cli.admin import apps, authorize, hubs, list_installs, tokens_group, users
 from hubauth.cli.config_cmd import config
 from hubauth.cli.db import db
-from hubauth.cli.lifecycle import installs_group
+from hubauth.cli.keys import keys
+from hubauth.cli.lifecycle import app_keys, installs_group
 from hubauth.cli.serve import serve
 from hubauth.structure.cli import structure
 
@@ -49,6 +50,7 @@ for command in (
     installs_group,
     authorize,
     tokens_group,
+    keys,
     config,
     structure,
 ):
@@ -78,3 +80,4 @@ def _plain_help(command: click.Command) -> None:
 
 
 _plain_help(cli)
+apps.add_command(app_keys)

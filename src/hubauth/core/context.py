@@ -43,12 +43,18 @@ class Policy:
     #: HubSpot's v1 refresh-token GET and DELETE need only the token (spec §1.4-§1.5); True
     #: also requires the owning client's credentials (HTTP Basic, RFC 6749 §2.3.1).
     v1_refresh_token_client_auth: bool = False
+    #: RFC 7662 §4 lets a server tell a protected resource about any token; HubSpot's v3
+    #: introspection answers only about the caller's own tokens. These client_ids (resource
+    #: servers, see ``hubauth.resource``) may introspect every client's tokens.
+    resource_server_clients: frozenset[str] = frozenset()
     hublet: str = "na1"
     #: Which redirect URIs an app may register: HubSpot's rules, or also RFC 8252 loopback IPs.
     redirect_uri_policy: RegistrationPolicy = RegistrationPolicy.HUBSPOT
     #: HubSpot: a denial is not sent to the app, missing required scopes are shown on the
     #: page; rfc6749: both are redirected to the app (``error=access_denied``/``invalid_scope``).
     install_page_rules: InstallPageRules = InstallPageRules.HUBSPOT
+    #: Longest lifetime (exp - iat, or exp - now) of a private_key_jwt client assertion.
+    client_assertion_max_lifetime_s: int = 300
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,7 +103,7 @@ def _check_owner(ctx: Context, app: App, owner_app_id: int, kind: TokenKind) -> 
     """Another client's token is reported exactly like an unknown one (RFC 7662 §4: the
     server must not reveal tokens to clients they were not issued to). The event is audited:
     a client holding someone else's live token is a leak an operator wants to hear about."""
-    if owner_app_id != app.app_id:
+    if owner_app_id != app.app_id and app.client_id not in ctx.policy.resource_server_clients:
         ctx.audit(
             "foreign_token_presented", via="v3_introspect", app_id=app.app_id, kind=kind.value
         )

@@ -70,7 +70,8 @@ async def create_app(
     secret = tokens.new_client_secret()
     app = await ctx.store.create_app(
         client_id=tokens.new_client_id(),
-        client_secret_hash=ctx.hasher.hash(secret),
+        client_secret_hash=ctx.hasher.hash_secret(secret),
+        client_secret_key_id=ctx.hasher.key_id,
         name=name,
         redirect_uris=tuple(redirect_uris),
         scopes=required,

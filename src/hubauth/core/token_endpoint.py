@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from hubauth.core import clients, errors, grants, versions
+from hubauth.core import client_assertion, clients, errors, grants, versions
 from hubauth.core.context import Context
 from hubauth.core.models import IssuedTokens, TokenUse
 
@@ -17,14 +17,23 @@ GRANT_TYPES = versions.ALL_GRANTS
 
 
 async def token_request(
-    ctx: Context, params: Mapping[str, str], grant_types: Collection[str] = GRANT_TYPES
+    ctx: Context,
+    params: Mapping[str, str],
+    grant_types: Collection[str] = GRANT_TYPES,
+    *,
+    assertion_audiences: Collection[str] = (),
 ) -> IssuedTokens:
     """``grant_types``: those the API version offers (:mod:`hubauth.core.versions`); any other
-    is ``unsupported_grant_type`` (RFC 6749 section 5.2), before the client is authenticated."""
+    is ``unsupported_grant_type`` (RFC 6749 section 5.2), before the client is authenticated.
+    ``assertion_audiences``: the ``aud`` values a ``private_key_jwt`` client assertion may
+    carry here (the endpoint's URL and the issuer); empty where assertions are not taken."""
     grant_type = params.get("grant_type")
     if grant_type not in grant_types:
         raise errors.unsupported_grant_type(grant_type)
-    app = await clients.authenticate(ctx, params.get("client_id"), params.get("client_secret"))
+    if "client_assertion" in params or "client_assertion_type" in params:
+        app = await client_assertion.authenticate(ctx, params, assertion_audiences)
+    else:
+        app = await clients.authenticate(ctx, params.get("client_id"), params.get("client_secret"))
     if grant_type == "authorization_code":
         return await grants.authorization_code(
             ctx, app, params.get("code"), params.get("redirect_uri"), params.get("code_verifier")

@@ -36,6 +36,8 @@ class AuthMethod(StrEnum):
     NONE = "none"
     CLIENT_SECRET_POST = "client_secret_post"
     CLIENT_SECRET_BASIC = "client_secret_basic"
+    #: RFC 7523 §2.2: a JWT signed with the client's private key (``core/client_assertion.py``).
+    PRIVATE_KEY_JWT = "private_key_jwt"
 
 
 def basic_credentials(header: str) -> tuple[str, str] | None:
@@ -73,6 +75,12 @@ def merge_basic(params: dict[str, str], client_id: str, client_secret: str) -> N
 
 def method_of(params: dict[str, str], basic: bool) -> AuthMethod:
     """The method a request used, once any Basic credentials are merged into ``params``."""
+    assertion = "client_assertion" in params or "client_assertion_type" in params
+    if assertion and (basic or "client_secret" in params):
+        # RFC 6749 §2.3: "MUST NOT use more than one authentication method in each request".
+        raise invalid_request("use one client authentication method: a secret or an assertion")
+    if assertion:
+        return AuthMethod.PRIVATE_KEY_JWT
     if basic:
         return AuthMethod.CLIENT_SECRET_BASIC
     if "client_secret" in params:

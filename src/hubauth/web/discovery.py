@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hubauth.core import pkce
+from hubauth.core import client_assertion, pkce
 from hubauth.core.token_endpoint import GRANT_TYPES
 from hubauth.web import oauth_v3
 from hubauth.web.responses import JSONResponse
@@ -54,6 +54,8 @@ def metadata_document(issuer: str) -> dict[str, Any]:
         "response_modes_supported": ["query"],
         # what each endpoint's parse accepts (web/token_request.py), hence the truth
         "token_endpoint_auth_methods_supported": _methods(token),
+        # RFC 8414 §2: required once private_key_jwt is listed.
+        "token_endpoint_auth_signing_alg_values_supported": list(client_assertion.ALGORITHMS),
         "introspection_endpoint_auth_methods_supported": _methods(introspect),
         "revocation_endpoint_auth_methods_supported": _methods(revoke),
         "code_challenge_methods_supported": list(pkce.SUPPORTED_METHODS),

@@ -47,7 +47,13 @@ def token_endpoint(version: str) -> Callable[[Request], Awaitable[Response]]:
     async def token(request: Request) -> Response:
         parsed = await parsed_request(request)
         try:
-            issued = await token_request(request.app.state.ctx, parsed.params, grant_types)
+            issuer = request.app.state.settings.issuer
+            issued = await token_request(
+                request.app.state.ctx,
+                parsed.params,
+                grant_types,
+                assertion_audiences=(issuer, issuer + request.url.path),
+            )
         except TokenError as exc:
             raise parsed.refusal(exc) from None
         return json_response(request.app.state, "token-response", response_body(issued))

@@ -36,7 +36,9 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.types import Receive, Scope
 
+from hubauth.core.client_assertion import claimed_client_id
 from hubauth.core.errors import TokenError, invalid_request
+from hubauth.core.versions import API_VERSIONS
 from hubauth.web.client_auth import AuthMethod, basic_credentials, merge_basic, method_of
 from hubauth.web.forms import (
     FORM_TYPE,
@@ -101,7 +103,10 @@ def _endpoints() -> dict[str, Endpoint]:
     for version in VERSIONS:
         for template, operation, contract in operations:
             path = template.format(version=version)
-            table[path] = Endpoint(path, version, operation, contract)
+            methods = SECRET_METHODS
+            if operation == "token" and API_VERSIONS[version].lists_client_assertion:
+                methods = (*SECRET_METHODS, AuthMethod.PRIVATE_KEY_JWT)
+            table[path] = Endpoint(path, version, operation, contract, methods)
     return table
 
 
@@ -120,7 +125,12 @@ class TokenRequest:
 
     @property
     def client_id(self) -> str | None:
-        return self.params.get("client_id") or None
+        """The client the request names: ``client_id``, or the ``sub`` an assertion claims
+        (unverified; the rate limiter charges it as it charges an unverified client_id)."""
+        named = self.params.get("client_id") or None
+        if named is None and self.auth_method is AuthMethod.PRIVATE_KEY_JWT:
+            return claimed_client_id(self.params.get("client_assertion", ""))
+        return named
 
     def refusal(self, error: TokenError) -> TokenError:
         """``error`` as this request should get it. RFC 6749 §5.2: a client that tried to
