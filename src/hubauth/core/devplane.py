@@ -14,6 +14,8 @@ clock offset, the same queued faults and the same counters:
   times across workers;
 * counters: requests, grants by type, grants per app (by ``client_id``) and refreshes per
   refresh token (by fingerprint), counted before any fault, as HubSpot would have seen them.
+  A token request writes its counters at once; plain requests are tallied per worker and
+  written within :data:`REQUEST_COUNT_FLUSH_S` (:class:`RequestTally`).
 
 Refresh tokens are named by their *fingerprint*: the first 4 bytes of the token's stored HMAC,
 in hex (``hubauth tokens list`` shows the same prefix); values are never stored or shown.
@@ -499,8 +501,9 @@ async def counters(plane: DevPlane) -> Counters:
 
 
 async def reset_counters(plane: DevPlane) -> None:
-    plane.tally.take()  # requests before the reset are not counted after it
-    await plane.store.delete_values(COUNT)
+    async with plane.tally.writing:  # requests before the reset are not counted after it
+        plane.tally.take()
+        await plane.store.delete_values(COUNT)
     await audit(plane, "counters_reset")
 
 
@@ -652,8 +655,9 @@ async def revoke_token(plane: DevPlane, ref: TokenRef) -> tuple[str, str]:
 
 async def reset(plane: DevPlane) -> None:
     """Empty the server: no apps, hubs, users, tokens, faults, counters; real time again."""
-    plane.tally.take()
-    await plane.store.erase_everything()
+    async with plane.tally.writing:
+        plane.tally.take()
+        await plane.store.erase_everything()
     plane.clock.set_offset_ms(0)
     await audit(plane, "reset")
 
