@@ -17,16 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.inprocess import REDIRECT, ASGIApp, _call
+from bench.inprocess import ASGIApp, _call, install_and_redeem
 from hubauth.config import load_settings
-from hubauth.core import authorization
-from hubauth.core.clock import SystemClock
-from hubauth.core.context import Context
-from hubauth.core.token_endpoint import token_request
-from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
 from hubauth.store.sql import SqlStore
-from hubauth.testing.seeding import seed_install
 from hubauth.web.app import create_app
 
 
@@ -48,34 +42,7 @@ async def run(n: int, rounds: int, workdir: Path, url: str | None) -> None:
     await migrate.upgrade(store.engine)
     base = {"database_url": url, "secret_key": "k" * 64, "log_level": "warning"}
     settings = load_settings(**base)
-    ctx = Context(
-        store=store,
-        clock=SystemClock(),
-        hasher=TokenHasher(settings.server_key()),
-        policy=settings.policy(),
-    )
-    seeded = await seed_install(ctx, redirect_uris=[REDIRECT], scopes=["oauth"])
-    code = await authorization.approve_directly(
-        ctx,
-        client_id=seeded.client_id,
-        hub_id=seeded.hub_id,
-        user_id=seeded.user_id,
-        redirect_uri=REDIRECT,
-        scope="oauth",
-        optional_scope="",
-        accepted_optional=(),
-        code_challenge=None,
-    )
-    issued = await token_request(
-        ctx,
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "client_id": seeded.client_id,
-            "client_secret": seeded.client_secret,
-        },
-    )
+    seeded, issued = await install_and_redeem(store, settings)
     refresh = issued.refresh_token
     grant_body = (
         f"grant_type=refresh_token&refresh_token={refresh}"
