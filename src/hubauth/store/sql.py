@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import os
 import sqlite3
@@ -52,6 +53,7 @@ from hubauth.core.models import (
     User,
 )
 from hubauth.core.ports import StoreUnavailable
+from hubauth.store import directory
 from hubauth.store.hot import HotPath, hot_path_for
 from hubauth.store.schema import (
     access_tokens,
@@ -60,6 +62,7 @@ from hubauth.store.schema import (
     auth_codes,
     browser_sessions,
     client_assertion_jtis,
+    client_registrations,
     hub_members,
     hubs,
     install_flows,
@@ -1032,6 +1035,65 @@ class SqlStore:
                     insert(app_jwks).values(app_id=app_id, jwks=jwks, updated_ms=now_ms)
                 )
         return True
+
+    @_unavailable_on_db_loss
+    async def update_app(
+        self,
+        app_id: int,
+        *,
+        name: str,
+        redirect_uris: Sequence[str],
+        scopes: Sequence[str],
+        optional_scopes: Sequence[str],
+        refresh_policy: RefreshPolicy,
+    ) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(apps)
+                .where(apps.c.app_id == app_id)
+                .values(
+                    name=name,
+                    redirect_uris=orjson.dumps(list(redirect_uris)).decode(),
+                    scopes=_join(scopes),
+                    optional_scopes=_join(optional_scopes),
+                    refresh_policy=refresh_policy.value,
+                )
+            )
+        return result.rowcount == 1
+
+    @_unavailable_on_db_loss
+    async def delete_app(self, app_id: int) -> dict[str, int] | None:
+        async with self.engine.begin() as conn:
+            for table in (app_jwks, client_registrations):
+                await conn.execute(delete(table).where(table.c.app_id == app_id))
+        removed = await directory.delete_app(self.engine, app_id)
+        return None if removed is None else dataclasses.asdict(removed)
+
+    @_unavailable_on_db_loss
+    async def save_registration(
+        self, app_id: int, token_hash: bytes, auth_method: str, now_ms: int
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(client_registrations).where(client_registrations.c.app_id == app_id)
+            )
+            await conn.execute(
+                insert(client_registrations).values(
+                    app_id=app_id, token_hash=token_hash, auth_method=auth_method, created_ms=now_ms
+                )
+            )
+
+    @_unavailable_on_db_loss
+    async def find_registration(self, app_id: int) -> tuple[bytes, str] | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(
+                        client_registrations.c.token_hash, client_registrations.c.auth_method
+                    ).where(client_registrations.c.app_id == app_id)
+                )
+            ).first()
+        return None if row is None else (bytes(row[0]), str(row[1]))
 
     @_unavailable_on_db_loss
     async def find_app_jwks(self, app_id: int) -> str | None:
