@@ -106,7 +106,7 @@ async def run(n: int, profile: str | None, workdir: Path, url: str | None) -> No
     ctx = Context(
         store=store,
         clock=SystemClock(),
-        hasher=TokenHasher(settings.server_key()),
+        hasher=TokenHasher(settings.keyring()),
         policy=settings.policy(),
     )
     seeded = await seed_install(ctx, redirect_uris=[REDIRECT], scopes=["oauth"])

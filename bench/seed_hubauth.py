@@ -128,7 +128,8 @@ async def seed(database_url: str, key: bytes, n_tokens: int, workdir: Path) -> S
         secret = tokens.new_client_secret()
         app = await store.create_app(
             client_id=tokens.new_client_id(),
-            client_secret_hash=hasher.hash(secret),
+            client_secret_hash=hasher.hash_secret(secret),
+            client_secret_key_id=hasher.key_id,
             name="bench",
             redirect_uris=[REDIRECT_URI],
             scopes=SCOPES,

@@ -54,7 +54,8 @@ async def _seed(url: str) -> str:
         now = ctx.now_ms()
         app = await store.create_app(
             client_id=new_client_id(),
-            client_secret_hash=ctx.hasher.hash(new_client_secret()),
+            client_secret_hash=ctx.hasher.hash_secret(new_client_secret()),
+            client_secret_key_id=ctx.hasher.key_id,
             name="Acme Contact Sync",
             redirect_uris=[REDIRECT_URI],
             scopes=("oauth", "crm.objects.contacts.read", "crm.objects.companies.read"),

@@ -34,8 +34,10 @@ def test_hasher_is_keyed_and_constant_time_matches() -> None:
     a = tokens.TokenHasher(b"a" * 32)
     b = tokens.TokenHasher(b"b" * 32)
     assert a.hash("t") != b.hash("t")
-    assert a.matches("t", a.hash("t")) and not a.matches("u", a.hash("t"))
-    with pytest.raises(ValueError, match="32 bytes"):
+    secret = a.hash_secret("t")
+    assert a.secret_matches("t", secret, a.key_id) and not a.secret_matches("u", secret, a.key_id)
+    assert not b.secret_matches("t", secret, a.key_id)
+    with pytest.raises(ValueError, match="32"):
         tokens.TokenHasher(b"short")
 
 

@@ -26,6 +26,7 @@ from pydantic_settings import (
 
 from hubauth.core.context import Policy
 from hubauth.core.install_page import InstallPageRules
+from hubauth.core.keys import Keyring, KeyringError, ServerKey, parse_key_list, server_key
 from hubauth.core.models import RefreshPolicy
 from hubauth.core.redirect_uris import RegistrationPolicy
 from hubauth.core.sunset import V1Sunset
@@ -47,7 +48,22 @@ class Settings(BaseSettings):
         None, description="Server key for hashing tokens and signing (>= 32 characters)"
     )
     secret_key_file: Path = Field(
-        Path("hubauth.key"), description="Where the key is kept when secret_key is unset"
+        Path("hubauth.key"),
+        description="Where the key is kept when secret_key(s) is unset; one key per line, newest "
+        "first",
+    )
+    secret_keys: SecretStr | None = Field(
+        None,
+        description="Server keys, newest first, comma-separated (rotation; overrides secret_key)",
+    )
+    accept_legacy_hashes: bool = Field(
+        True,
+        description="Accept digests stored before the keyring (raw HMAC under a listed key)",
+    )
+    write_legacy_hashes: bool = Field(
+        False,
+        description="Write pre-keyring digests: only while upgrading from a release without "
+        "the keyring",
     )
     host: str = Field("127.0.0.1", description="Address to listen on")
     port: int = Field(8080, ge=1, le=65535, description="Port to listen on")
@@ -244,6 +260,16 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 32 characters")
         return value
 
+    @field_validator("secret_keys")
+    @classmethod
+    def _valid_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                Keyring(parse_key_list(value.get_secret_value(), separator=","))
+            except KeyringError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -307,23 +333,37 @@ class Settings(BaseSettings):
             client_assertion_max_lifetime_s=self.client_assertion_max_lifetime,
         )
 
+    def keyring(self) -> Keyring:
+        """The server keys, newest first: ``secret_keys``, else ``secret_key`` (one key, used
+        whole, as before the keyring), else the key file (one key per line; created 0600 with
+        one new key when absent)."""
+        if self.secret_keys is not None:
+            keys = parse_key_list(self.secret_keys.get_secret_value(), separator=",")
+        elif self.secret_key is not None:
+            keys = [server_key(self.secret_key.get_secret_value().encode())]
+        else:
+            keys = read_or_create_keys(self.secret_key_file)
+        try:
+            return Keyring(
+                keys,
+                accept_legacy=self.accept_legacy_hashes,
+                write_legacy=self.write_legacy_hashes,
+            )
+        except KeyringError as exc:
+            raise ConfigError(f"server keys: {exc}") from None
+
     def server_key(self) -> bytes:
-        """The HMAC key: ``secret_key`` if set, else the key file (created 0600 when absent)."""
-        if self.secret_key is not None:
-            return self.secret_key.get_secret_value().encode()
-        return read_or_create_key(self.secret_key_file)
+        """The newest server key (raw); code needing key material asks :meth:`keyring`."""
+        return self.keyring().newest.secret
 
     def masked(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
         data["database_url"] = redacted(self.database_url)
         if self.redis_url is not None:
             data["redis_url"] = redacted(self.redis_url)
-        if self.secret_key is not None:
-            data["secret_key"] = "********"
-        if self.metrics_token is not None:
-            data["metrics_token"] = "********"
-        if self.admin_token is not None:
-            data["admin_token"] = "********"
+        for name in SECRET_FIELDS:
+            if data.get(name) is not None:
+                data[name] = "********"
         return data
 
 
@@ -337,7 +377,19 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def read_or_create_key(path: Path) -> bytes:
+def read_or_create_keys(path: Path) -> list[ServerKey]:
+    """The key file's keys, newest first (one per line; a file hubauth created has one)."""
+    text = read_or_create_key(path, whole=False).decode()
+    try:
+        keys = parse_key_list(text, separator="\n")
+    except KeyringError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    if not keys:
+        raise ConfigError(f"{path}: no server key in the file")
+    return keys
+
+
+def read_or_create_key(path: Path, *, whole: bool = True) -> bytes:
     try:
         key = path.read_bytes().strip()
     except FileNotFoundError:
@@ -345,10 +397,10 @@ def read_or_create_key(path: Path) -> bytes:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process won the race; use its key
-            return read_or_create_key(path)
+            return read_or_create_key(path, whole=whole)
         with os.fdopen(fd, "wb") as fh:
             fh.write(key + b"\n")
-    if len(key) < 32:
+    if whole and len(key) < 32:
         raise ConfigError(f"{path}: the server key must be at least 32 characters")
     return key
 
@@ -362,7 +414,7 @@ NOT_SETTINGS = frozenset(
 NOT_SETTINGS_PREFIXES = ("HUBAUTH_TEST_",)
 ENV_PREFIX = "HUBAUTH_"
 #: Values never echoed back in an error message.
-SECRET_FIELDS = frozenset({"secret_key", "metrics_token", "admin_token"})
+SECRET_FIELDS = frozenset({"secret_key", "secret_keys", "metrics_token", "admin_token"})
 
 
 def env_name(key: str) -> str:

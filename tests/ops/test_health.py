@@ -91,7 +91,7 @@ async def test_migration_check_is_reused_within_its_ttl(store: SqlStore) -> None
         event.remove(store.engine.sync_engine, "before_cursor_execute", note)
 
 
-async def test_readyz_stays_ready_when_a_newer_release_migrated_ahead(
+async def test_readyz_stays_ready_when_a_newer_release_migrated_ahead_compatibly(
     settings: Settings, tmp_path: Path
 ) -> None:
     from sqlalchemy import text
@@ -101,12 +101,50 @@ async def test_readyz_stays_ready_when_a_newer_release_migrated_ahead(
     url = f"sqlite:///{tmp_path / 'ahead.db'}"
     store = SqlStore.from_url(url)
     await migrate.upgrade(store.engine)
+    head = migrate.head_revision()
     async with store.engine.begin() as conn:
         await conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+        # What a newer release's expand migration records: code from our head still serves it.
+        await conn.execute(
+            text("INSERT INTO schema_compat VALUES ('9999_future', :h)").bindparams(h=head)
+        )
     app = create_app(settings.model_copy(update={"database_url": url}), store=store)
     async with app.router.lifespan_context(app), asgi_client(app) as client:
         response = await client.get("/readyz")
     await store.close()
     assert response.status_code == 200
-    assert migrate.is_known(migrate.head_revision())
+    assert migrate.is_known(head)
     assert not migrate.is_known("9999_future")
+
+
+async def test_readyz_is_unready_when_a_newer_release_contracted_the_schema(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from sqlalchemy import text
+
+    from hubauth.store import migrate
+
+    url = f"sqlite:///{tmp_path / 'contracted.db'}"
+    store = SqlStore.from_url(url)
+    await migrate.upgrade(store.engine)
+    async with store.engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+        # A contract migration: only code that knows 9999_future serves the schema.
+        await conn.execute(text("INSERT INTO schema_compat VALUES ('9999_future', '9999_future')"))
+    app = create_app(settings.model_copy(update={"database_url": url}), store=store)
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        response = await client.get("/readyz")
+    await store.close()
+    assert response.status_code == 503
+    assert "ahead" in response.json()["context"]["migrations"][0]
+
+
+def test_every_migration_after_the_compat_table_records_which_code_serves_its_schema() -> None:
+    """An older node decides whether it can serve a newer schema from ``schema_compat``
+    (store/migrate.py); a migration that records nothing would make every older node refuse."""
+    versions = Path(__file__).resolve().parents[2] / "src/hubauth/store/migrations/versions"
+    scripts = sorted(p for p in versions.glob("0*.py"))
+    first = next(i for i, p in enumerate(scripts) if p.stem.endswith("_schema_compat"))
+    assert len(scripts) > first + 1  # at least one migration after the table's own
+    for script in scripts[first:]:
+        assert "record_compat(revision, compatible_from=" in script.read_text(), script.name

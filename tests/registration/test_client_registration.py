@@ -234,7 +234,11 @@ async def test_registration_token_is_stored_only_as_its_hmac(
     app = await ctx.store.find_app_by_client_id(mine["client_id"])
     assert app is not None
     stored = await ctx.store.find_registration(app.app_id)
-    assert stored == (ctx.hasher.hash(mine["registration_access_token"]), "client_secret_post")
+    assert stored == (
+        ctx.hasher.hash_secret(mine["registration_access_token"]),
+        ctx.hasher.key_id,
+        "client_secret_post",
+    )
     snapshot = repr(await db_snapshot(ctx.store))
     assert mine["registration_access_token"] not in snapshot
     assert mine["client_secret"] not in snapshot

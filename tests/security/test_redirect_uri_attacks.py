@@ -99,7 +99,8 @@ async def native_seed(ctx: Context) -> Seed:
     secret = tokens.new_client_secret()
     app = await ctx.store.create_app(
         client_id=tokens.new_client_id(),
-        client_secret_hash=ctx.hasher.hash(secret),
+        client_secret_hash=ctx.hasher.hash_secret(secret),
+        client_secret_key_id=ctx.hasher.key_id,
         name="native " + secrets.token_hex(3),
         redirect_uris=REGISTERED,
         scopes=s.scopes,

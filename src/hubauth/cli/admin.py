@@ -597,7 +597,7 @@ async def revoke_token(
     settings = settings_from(database_url)
     async with open_context(settings) as ctx:
         now = ctx.now_ms()
-        token_hash = ctx.hasher.hash(token)
+        token_hash = ctx.hasher.candidates(token)
         kind = None
         if await ctx.store.revoke_refresh_token(
             token_hash, now, with_access_tokens=with_access_tokens

@@ -59,7 +59,7 @@ async def open_context(settings: Settings) -> AsyncIterator[Context]:
         yield Context(
             store=store,
             clock=SystemClock(),
-            hasher=TokenHasher(settings.server_key()),
+            hasher=TokenHasher(settings.keyring()),
             policy=settings.policy(),
         )
     finally:

@@ -44,7 +44,8 @@ async def seed(ctx: Context) -> DemoSeed:
     if app is None:
         app = await store.create_app(
             client_id=tokens.new_client_id(),
-            client_secret_hash=ctx.hasher.hash(secret),
+            client_secret_hash=ctx.hasher.hash_secret(secret),
+            client_secret_key_id=ctx.hasher.key_id,
             name=DEMO_APP_NAME,
             redirect_uris=[DEMO_REDIRECT_URI],
             scopes=DEMO_SCOPES,
@@ -52,7 +53,9 @@ async def seed(ctx: Context) -> DemoSeed:
             now_ms=now,
         )
     else:
-        await store.set_client_secret_hash(app.app_id, ctx.hasher.hash(secret))
+        await store.set_client_secret_hash(
+            app.app_id, ctx.hasher.hash_secret(secret), ctx.hasher.key_id
+        )
     user = await store.find_user_by_email(DEMO_EMAIL)
     if user is None:
         user = await store.create_user(DEMO_EMAIL, hash_password(password), now_ms=now)

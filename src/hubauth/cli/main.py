@@ -11,6 +11,7 @@ from hubauth import __version__
 from hubauth.cli.admin import apps, authorize, hubs, list_installs, tokens_group, users
 from hubauth.cli.config_cmd import config
 from hubauth.cli.db import db
+from hubauth.cli.keys import keys
 from hubauth.cli.lifecycle import app_keys, installs_group
 from hubauth.cli.serve import serve
 from hubauth.structure.cli import structure
@@ -49,6 +50,7 @@ for command in (
     installs_group,
     authorize,
     tokens_group,
+    keys,
     config,
     structure,
 ):

@@ -36,11 +36,9 @@ async def _prepare(settings: Settings, demo: bool) -> str | None:
             seeded = await seed(ctx)
             return instructions(seeded, settings.issuer, settings.auth_code_ttl)
         status = await migrate.status(engine)
-        if not status.up_to_date:
-            raise click.ClickException(
-                f"database schema is at {status.current or 'nothing'} but this hubauth needs "
-                f"{status.head}: run `hubauth db upgrade --database URL` first"
-            )
+        # Ahead by compatible (expand) migrations is fine: a rolling upgrade (store/migrate.py).
+        if not status.servable:
+            raise click.ClickException(status.problem())
     return None
 
 

@@ -127,6 +127,7 @@ async def approve(
             expires_ms=now + ctx.policy.auth_code_ttl_s * 1000,
             code_challenge=request.code_challenge,
             code_challenge_method=request.code_challenge_method,
+            key_id=ctx.hasher.key_id,
         )
     )
     ctx.audit(

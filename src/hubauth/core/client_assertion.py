@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -187,7 +188,9 @@ async def _refusal(
     jti = claims.get("jti")
     if not isinstance(jti, str) or not 0 < len(jti) <= 256:
         return "jti"
-    jti_hash = ctx.hasher.hash(f"client_assertion:{app.app_id}:{jti}")
+    # Unkeyed: a jti is no secret, and a keyed digest would differ between nodes that disagree
+    # about the newest server key mid-rotation, letting a replay through on the other node.
+    jti_hash = hashlib.sha256(f"client_assertion:{app.app_id}:{jti}".encode()).digest()
     expires_ms = (exp + LEEWAY_S) * 1000
     if not await ctx.store.use_assertion_jti(jti_hash, app.app_id, expires_ms):
         return "replay"

@@ -53,6 +53,7 @@ def _new_access(
         token_use=token_use,
         family_id=family_id,
         install_id=install_id,
+        key_id=ctx.hasher.key_id,
     )
     return value, record, ttl
 
@@ -71,8 +72,7 @@ async def authorization_code(
         raise errors.missing_parameter("redirect_uri")
     if not tokens.plausible_token(code):
         raise errors.bad_auth_code()
-    code_hash = ctx.hasher.hash(code)
-    record = await ctx.store.find_code(code_hash)
+    record = await ctx.store.find_code(ctx.hasher.candidates(code))
     now = ctx.now_ms()
     if record is None or record.app_id != app.app_id:
         if record is not None:
@@ -100,7 +100,7 @@ async def authorization_code(
         raise errors.bad_auth_code()
 
     refresh_value, refresh, access_value, access, ttl = _code_tokens(ctx, app, record, now)
-    if not await ctx.store.redeem_code(code_hash, now, refresh, access):
+    if not await ctx.store.redeem_code(record.code_hash, now, refresh, access):
         # Lost a race against a concurrent redemption: that is a replay too.
         await _code_replayed(ctx, record, now)
         raise errors.bad_auth_code()
@@ -129,6 +129,7 @@ def _code_tokens(
         scopes=record.scopes,
         family_id=family_id,
         created_ms=now,
+        key_id=ctx.hasher.key_id,
     )
     access_value, access, ttl = _new_access(
         ctx,
@@ -245,7 +246,7 @@ async def refresh_token(
         raise errors.missing_parameter("refresh_token")
     if not tokens.plausible_token(refresh_token):
         raise errors.bad_refresh_token()
-    token_hash = ctx.hasher.hash(refresh_token)
+    token_hash = ctx.hasher.candidates(refresh_token)
     record = await ctx.store.find_refresh_token(token_hash)
     now = ctx.now_ms()
     if record is None or record.revoked_ms is not None or not record.install_active:
@@ -273,6 +274,8 @@ async def refresh_token(
             return await _retry_within_grace(ctx, app, fresh, scope, now)
     elif not await ctx.store.issue_access_token_if_live(record.refresh_id, access):
         raise errors.bad_refresh_token()  # revoked, rotated or uninstalled meanwhile
+    elif record.key_id != ctx.hasher.key_id:
+        await _rehash(ctx, record, refresh_token)
     ctx.audit(
         "token_refreshed",
         app_id=app.app_id,
@@ -373,6 +376,7 @@ def _successor(
         family_id=record.family_id,
         created_ms=now_ms,
         parent_id=record.refresh_id,
+        key_id=ctx.hasher.key_id,
     )
 
 
@@ -392,6 +396,22 @@ def _refreshed(
         hub_id=record.hub_id,
         user_id=record.user_id,
     )
+
+
+async def _rehash(ctx: Context, record: RefreshTokenRecord, value: str) -> None:
+    """Key rotation: a refresh token stored under an older key (or the pre-keyring legacy
+    scheme) moves to the newest key on its first use, so the old key can be dropped once
+    ``hubauth keys status`` counts nothing under it. Conditional on the old digest: a racing
+    node doing the same is harmless."""
+    if await ctx.store.rehash_refresh_token(
+        record.refresh_id, record.token_hash, ctx.hasher.hash(value), ctx.hasher.key_id
+    ):
+        ctx.audit(
+            "refresh_token_rehashed",
+            app_id=record.app_id,
+            from_key=record.key_id or "legacy",
+            to_key=ctx.hasher.key_id or "legacy",
+        )
 
 
 def _narrow(granted: tuple[str, ...], scope: str | None) -> tuple[str, ...]:

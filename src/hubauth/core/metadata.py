@@ -25,7 +25,7 @@ async def live_access_token(ctx: Context, token: str) -> tuple[AccessTokenRecord
     """The stored record and its remaining lifetime in whole seconds."""
     if not tokens.plausible_token(token):
         raise TokenNotFound
-    record = await ctx.store.find_access_token(ctx.hasher.hash(token))
+    record = await ctx.store.find_access_token(ctx.hasher.candidates(token))
     # A deleted hub's tokens are dead, as its refresh tokens are (BAD_HUB on refresh).
     if record is None or record.revoked_ms is not None or record.hub_deleted:
         raise TokenNotFound
@@ -42,7 +42,7 @@ async def live_refresh_token(
     is "not found", exactly like an unknown one)."""
     if not tokens.plausible_token(token):
         raise TokenNotFound
-    record = await ctx.store.find_refresh_token(ctx.hasher.hash(token))
+    record = await ctx.store.find_refresh_token(ctx.hasher.candidates(token))
     if (
         record is None
         or (owner is not None and record.app_id != owner.app_id)

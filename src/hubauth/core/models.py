@@ -31,11 +31,14 @@ class App:
     optional_scopes: tuple[str, ...] = ()
     is_private_distribution: bool = False
     refresh_policy: RefreshPolicy = RefreshPolicy.STATIC
+    #: Server key the secret's digest was made under; None = legacy raw HMAC (core/keys.py).
+    client_secret_key_id: str | None = None
     #: Overrides the server-wide rotation grace (seconds) for this app; None: the setting.
     rotation_grace_s: int | None = None
     #: After ``apps rotate-secret --grace``: the old secret's hash, valid until the given time.
     previous_secret_hash: bytes | None = None
     previous_secret_until_ms: int | None = None
+    previous_secret_key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,8 @@ class AuthCode:
     hublet: str = "na1"
     hub_deleted: bool = False
     install_active: bool = True
+    #: Server key ``code_hash`` was made under; None = legacy raw HMAC (core/keys.py).
+    key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +101,7 @@ class NewRefreshToken:
     scopes: tuple[str, ...]
     family_id: str
     created_ms: int
+    key_id: str | None = None
     #: The refresh token this one replaces under rotation (the link a grace retry follows).
     parent_id: int | None = None
 
@@ -112,6 +118,7 @@ class NewAccessToken:
     token_use: TokenUse = TokenUse.ACCESS_TOKEN
     family_id: str | None = None
     install_id: int | None = None
+    key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +142,10 @@ class RefreshTokenRecord:
     hub_deleted: bool
     install_active: bool
     refresh_policy: RefreshPolicy = RefreshPolicy.STATIC
+    #: The stored digest and the key it was made under (None = legacy): a token found under
+    #: an older key is re-hashed under the newest one on use (core/keys.py).
+    token_hash: bytes = b""
+    key_id: str | None = None
     #: The app's own rotation grace (seconds), None: the server-wide setting.
     rotation_grace_s: int | None = None
 

@@ -33,7 +33,11 @@ from hubauth.core.models import (
     User,
 )
 
-__all__ = ["Clock", "Store", "StoreUnavailable"]
+__all__ = ["Clock", "Hashes", "Store", "StoreUnavailable"]
+
+#: A lookup's digests: one, or every digest the value may be stored under (core/keys.py); the
+#: store looks them up in one indexed ``IN`` query.
+Hashes = bytes | Sequence[bytes]
 
 
 class StoreUnavailable(Exception):
@@ -57,6 +61,7 @@ class Store(Protocol):
         refresh_policy: RefreshPolicy = RefreshPolicy.STATIC,
         app_id: int | None = None,
         now_ms: int = 0,
+        client_secret_key_id: str | None = None,
     ) -> App: ...
 
     async def find_app_by_client_id(self, client_id: str) -> App | None: ...
@@ -85,12 +90,22 @@ class Store(Protocol):
         self,
         app_id: int,
         secret_hash: bytes,
+        key_id: str | None = None,
         *,
         previous_hash: bytes | None = None,
+        previous_key_id: str | None = None,
         previous_until_ms: int | None = None,
     ) -> bool:
-        """Replace the secret's hash; ``previous_hash`` keeps the old secret working until
-        ``previous_until_ms`` (rotation with a grace period). False if there is no such app."""
+        """Replace the secret's hash (made under server key ``key_id``); ``previous_hash``
+        keeps the old secret working until ``previous_until_ms`` (rotation with a grace
+        period). False if there is no such app."""
+        ...
+
+    async def rehash_client_secret(
+        self, app_id: int, old_hash: bytes, new_hash: bytes, key_id: str | None
+    ) -> bool:
+        """Replace the current secret's digest by one under a newer key, if still ``old_hash``
+        (a secret rotated meanwhile wins); the grace period's previous secret is untouched."""
         ...
 
     async def set_refresh_policy(self, app_id: int, policy: RefreshPolicy) -> bool: ...
@@ -121,7 +136,7 @@ class Store(Protocol):
     # --- authorization codes ------------------------------------------------------------------
     async def save_code(self, code: AuthCode) -> None: ...
 
-    async def find_code(self, code_hash: bytes) -> AuthCode | None: ...
+    async def find_code(self, code_hash: Hashes) -> AuthCode | None: ...
 
     async def redeem_code(
         self,
@@ -149,9 +164,15 @@ class Store(Protocol):
         ...
 
     # --- tokens -------------------------------------------------------------------------------
-    async def find_refresh_token(self, token_hash: bytes) -> RefreshTokenRecord | None: ...
+    async def find_refresh_token(self, token_hash: Hashes) -> RefreshTokenRecord | None: ...
 
-    async def find_access_token(self, token_hash: bytes) -> AccessTokenRecord | None: ...
+    async def find_access_token(self, token_hash: Hashes) -> AccessTokenRecord | None: ...
+
+    async def rehash_refresh_token(
+        self, refresh_id: int, old_hash: bytes, new_hash: bytes, key_id: str | None
+    ) -> bool:
+        """Replace a refresh token's digest by one under a newer key, if still ``old_hash``."""
+        ...
 
     async def issue_access_token(self, access: NewAccessToken) -> None: ...
 
@@ -176,12 +197,12 @@ class Store(Protocol):
         ...
 
     async def revoke_refresh_token(
-        self, token_hash: bytes, now_ms: int, *, with_access_tokens: bool
+        self, token_hash: Hashes, now_ms: int, *, with_access_tokens: bool
     ) -> bool:
         """Revoke a live refresh token (and its family's access tokens if asked)."""
         ...
 
-    async def revoke_access_token(self, token_hash: bytes, now_ms: int) -> bool: ...
+    async def revoke_access_token(self, token_hash: Hashes, now_ms: int) -> bool: ...
 
     async def revoke_family(self, family_id: str, now_ms: int) -> int:
         """Revoke every refresh and access token of a family (code replay, rotation reuse)."""
@@ -208,13 +229,14 @@ class Store(Protocol):
         ...
 
     async def save_registration(
-        self, app_id: int, token_hash: bytes, auth_method: str, now_ms: int
+        self, app_id: int, token_hash: bytes, key_id: str | None, auth_method: str, now_ms: int
     ) -> None:
-        """Store (or replace) a dynamically registered client's registration token digest."""
+        """Store (or replace) a dynamically registered client's registration token digest
+        (made under server key ``key_id``, as client secrets are)."""
         ...
 
-    async def find_registration(self, app_id: int) -> tuple[bytes, str] | None:
-        """The registration token digest and auth method of a registered client."""
+    async def find_registration(self, app_id: int) -> tuple[bytes, str | None, str] | None:
+        """The registration token digest, its key id and the auth method of a client."""
         ...
 
     async def find_app_jwks(self, app_id: int) -> str | None: ...
@@ -232,8 +254,8 @@ class Store(Protocol):
         self, token_hash: bytes, csrf_token: str, now_ms: int, idle_expires_ms: int, expires_ms: int
     ) -> int: ...
 
-    async def find_browser_session(self, token_hash: bytes, now_ms: int) -> BrowserSession | None:
-        """The session if it exists and neither timeout has passed."""
+    async def find_browser_session(self, token_hash: Hashes, now_ms: int) -> BrowserSession | None:
+        """The session if it exists (under any of the digests) and neither timeout has passed."""
         ...
 
     async def touch_browser_session(self, session_id: int, idle_expires_ms: int) -> None: ...
@@ -274,6 +296,10 @@ class Store(Protocol):
     async def ping(self) -> None: ...
 
     async def count_rows(self) -> dict[str, int]: ...
+
+    async def count_by_key(self, now_ms: int) -> dict[str, dict[str | None, int]]:
+        """Live stored secrets per table and server key id (None = legacy digests)."""
+        ...
 
     async def list_tokens(
         self,

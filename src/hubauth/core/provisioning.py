@@ -59,7 +59,8 @@ async def create_app(
     secret = tokens.new_client_secret()
     app = await ctx.store.create_app(
         client_id=tokens.new_client_id(),
-        client_secret_hash=ctx.hasher.hash(secret),
+        client_secret_hash=ctx.hasher.hash_secret(secret),
+        client_secret_key_id=ctx.hasher.key_id,
         name=name,
         redirect_uris=tuple(redirect_uris),
         scopes=required,
@@ -103,8 +104,10 @@ async def rotate_secret(ctx: Context, app: App, grace_s: int = 0) -> tuple[str, 
     until = ctx.now_ms() + grace_s * 1000 if grace_s else None
     await ctx.store.set_client_secret_hash(
         app.app_id,
-        ctx.hasher.hash(secret),
+        ctx.hasher.hash_secret(secret),
+        ctx.hasher.key_id,
         previous_hash=app.client_secret_hash if grace_s else None,
+        previous_key_id=app.client_secret_key_id if grace_s else None,
         previous_until_ms=until,
     )
     ctx.audit("client_secret_rotated", app_id=app.app_id, grace_s=grace_s)

@@ -131,7 +131,11 @@ async def register(ctx: Context, metadata: Metadata, default_policy: RefreshPoli
         await ctx.store.set_app_jwks(app.app_id, metadata.jwks, ctx.now_ms())
     token = secrets.token_urlsafe(32)
     await ctx.store.save_registration(
-        app.app_id, ctx.hasher.hash(token), metadata.token_endpoint_auth_method, ctx.now_ms()
+        app.app_id,
+        ctx.hasher.hash_secret(token),
+        ctx.hasher.key_id,
+        metadata.token_endpoint_auth_method,
+        ctx.now_ms(),
     )
     ctx.audit(
         "client_registered", app_id=app.app_id, auth_method=metadata.token_endpoint_auth_method
@@ -152,12 +156,16 @@ async def find(ctx: Context, client_id: str, registration_token: str | None) -> 
     registration = await ctx.store.find_registration(app.app_id) if app is not None else None
     if registration_token is not None:
         # compare even for an unknown client, so timing does not tell whether it exists
-        digest = registration[0] if registration is not None else b"\0" * 32
-        if not ctx.hasher.matches(registration_token, digest) or registration is None:
+        digest, key_id = (
+            registration[:2] if registration is not None else (b"\0" * 32, ctx.hasher.key_id)
+        )
+        if not ctx.hasher.secret_matches(registration_token, digest, key_id) or (
+            registration is None
+        ):
             raise NotAllowed
     if app is None:
         raise NotAllowed
-    method = registration[1] if registration is not None else DEFAULT_AUTH_METHOD
+    method = registration[2] if registration is not None else DEFAULT_AUTH_METHOD
     return Registered(app, method, await ctx.store.find_app_jwks(app.app_id))
 
 
@@ -184,7 +192,11 @@ async def update(ctx: Context, current: Registered, metadata: Metadata) -> Regis
     registration = await ctx.store.find_registration(app.app_id)
     if registration is not None:
         await ctx.store.save_registration(
-            app.app_id, registration[0], metadata.token_endpoint_auth_method, ctx.now_ms()
+            app.app_id,
+            registration[0],
+            registration[1],
+            metadata.token_endpoint_auth_method,
+            ctx.now_ms(),
         )
     ctx.audit("client_updated", app_id=app.app_id)
     updated = await ctx.store.find_app(app.app_id)

@@ -20,7 +20,7 @@ async def delete_refresh_token(ctx: Context, token: str, owner: App | None = Non
     # A token the metadata endpoint reports as dead (e.g. its hub was deleted) is "not found"
     # here too: answering 204 for it would tell a prober that it once existed.
     await live_refresh_token(ctx, token, owner)
-    token_hash = ctx.hasher.hash(token)
+    token_hash = ctx.hasher.candidates(token)
     revoked = await ctx.store.revoke_refresh_token(
         token_hash,
         ctx.now_ms(),
@@ -53,7 +53,7 @@ async def revoke_token(ctx: Context, params: Mapping[str, str]) -> None:
     query = token_params.parse(params)
     if not tokens.plausible_token(query.token):
         return
-    token_hash = ctx.hasher.hash(query.token)
+    token_hash = ctx.hasher.candidates(query.token)
     for kind in query.lookup_order():
         if kind is TokenKind.REFRESH:
             owner = await ctx.store.find_refresh_token(token_hash)

@@ -6,9 +6,10 @@ tokens are opaque URL-safe strings starting with ``C`` (148 characters, well und
 512-character ceiling). The ``strong`` shape keeps the hublet prefix but carries 256 random
 bits, meeting RFC 6749 §10.10's 2^-128 guessing bound with room to spare.
 
-Every value comes from :mod:`secrets`. Only a keyed hash (HMAC-SHA256 under the server key)
-is ever stored or logged; tokens are high-entropy, so a fast hash is the right tool and a
-slow password hash would only cost latency (architecture decision, ``docs/decisions.md``).
+Every value comes from :mod:`secrets`. Only a keyed hash (HMAC-SHA256 under a key derived from
+the server key, :mod:`hubauth.core.keys`) is ever stored or logged; tokens are high-entropy,
+so a fast hash is the right tool and a slow password hash would only cost latency
+(architecture decision, ``docs/decisions.md``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import hmac
 import secrets
 import uuid
 from enum import StrEnum
+
+from hubauth.core.keys import Keyring, Purpose
 
 
 class TokenShape(StrEnum):
@@ -77,29 +80,68 @@ def new_family_id(now_ms: int) -> str:
 
 
 class TokenHasher:
-    """HMAC-SHA256 under the server key: the only form in which secrets reach storage."""
+    """Keyed digests under the server keyring: the only form in which secrets reach storage.
 
-    __slots__ = ("_key",)
+    New digests use the newest key's derived key for their purpose (:mod:`hubauth.core.keys`);
+    lookups try every digest a value may be stored under (:meth:`candidates`), in one indexed
+    ``IN`` query.
+    """
 
-    def __init__(self, key: bytes) -> None:
-        if len(key) < 32:
-            raise ValueError("the server secret key must be at least 32 bytes")
-        self._key = key
+    __slots__ = (
+        "_fp_key",
+        "_lookup_keys",
+        "_secret_key",
+        "_sig_key",
+        "_token_key",
+        "key_id",
+        "keyring",
+    )
+
+    def __init__(self, key: bytes | Keyring) -> None:
+        self.keyring = key if isinstance(key, Keyring) else Keyring.single(key)
+        #: The key id stored beside new digests; None = the legacy scheme.
+        self.key_id: str | None = self.keyring.newest.key_id
+        self._token_key = self.keyring.purpose_key(Purpose.TOKEN_HASH)
+        self._secret_key = self.keyring.purpose_key(Purpose.CLIENT_SECRET_HASH)
+        if self.keyring.write_legacy:  # what a release without the keyring can still read
+            self.key_id = None
+            self._token_key = self._secret_key = self.keyring.newest.secret
+        self._sig_key = self.keyring.purpose_key(Purpose.ACCESS_TOKEN_SIGNATURE)
+        self._fp_key = self.keyring.purpose_key(Purpose.LOG_FINGERPRINT)
+        # Every key a token digest may be under, newest first, legacy raw keys last: computed
+        # once, as the lookups run on every request.
+        self._lookup_keys = tuple(
+            k for _, k in self.keyring.purpose_keys(Purpose.TOKEN_HASH)
+        ) + tuple(self.keyring.legacy_secrets())
 
     def hash(self, value: str) -> bytes:
+        """A token's digest under the newest key (refresh and access tokens, codes)."""
         # hmac.digest is OpenSSL's one-shot HMAC: no Python HMAC object per call (hot path).
-        return hmac.digest(self._key, value.encode("utf-8", "surrogatepass"), "sha256")
+        return hmac.digest(self._token_key, _utf8(value), "sha256")
 
-    def matches(self, value: str, digest: bytes) -> bool:
-        """Constant-time comparison of ``value`` against a stored digest."""
-        return hmac.compare_digest(self.hash(value), digest)
+    def candidates(self, value: str) -> tuple[bytes, ...]:
+        """Every digest a token may be stored under: newest key first, legacy ones last."""
+        raw = _utf8(value)
+        return tuple([hmac.digest(k, raw, "sha256") for k in self._lookup_keys])
+
+    def hash_secret(self, secret: str) -> bytes:
+        """A client secret's digest under the newest key (stored with :attr:`key_id`)."""
+        return hmac.digest(self._secret_key, _utf8(secret), "sha256")
+
+    def secret_matches(self, secret: str, digest: bytes, key_id: str | None) -> bool:
+        """Constant-time check of a client secret against its stored digest and key id."""
+        return self.keyring.verify(Purpose.CLIENT_SECRET_HASH, _utf8(secret), digest, key_id)
 
     def fingerprint(self, value: str) -> str:
         """A short, non-reversible tag for logs: lets operators correlate without the value."""
-        return self.hash("fp:" + value)[:6].hex()
+        return hmac.digest(self._fp_key, _utf8(value), "sha256")[:6].hex()
 
     def sign(self, payload: bytes) -> str:
-        return base64.b64encode(hmac.digest(self._key, payload, "sha256")).decode()
+        return base64.b64encode(hmac.digest(self._sig_key, payload, "sha256")).decode()
+
+
+def _utf8(value: str) -> bytes:
+    return value.encode("utf-8", "surrogatepass")
 
 
 def plausible_token(value: str) -> bool:

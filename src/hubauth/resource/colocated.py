@@ -34,7 +34,7 @@ class DatabaseVerifier:
         ctx = Context(
             store=store,
             clock=clock or SystemClock(),
-            hasher=TokenHasher(settings.server_key()),
+            hasher=TokenHasher(settings.keyring()),
             policy=settings.policy(),
             audit=null_audit,
         )

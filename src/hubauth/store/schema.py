@@ -1,7 +1,9 @@
 """SQLAlchemy Core tables shared by SQLite and PostgreSQL.
 
 Times are integer milliseconds since the epoch (portable, cheap to compare, and what
-``signed_access_token.expiresAt`` reports). Secrets appear only as 32-byte HMAC digests.
+``signed_access_token.expiresAt`` reports). Secrets appear only as 32-byte HMAC digests, each
+beside the id of the server key it was made under (``key_id``; NULL = made before the keyring,
+raw HMAC under the server key: ``hubauth.core.keys``).
 Scope lists are stored space-separated, their wire form.
 """
 
@@ -43,9 +45,11 @@ apps = Table(
     #: Seconds a rotated refresh token may be retried (docs/decisions.md); NULL: server-wide.
     Column("rotation_grace_s", Integer, nullable=True),
     Column("created_ms", BigInteger, nullable=False),
+    Column("key_id", String(16), nullable=True),
     # apps rotate-secret --grace: the old secret keeps working until previous_secret_until_ms
     Column("previous_secret_hash", LargeBinary(32), nullable=True),
     Column("previous_secret_until_ms", BigInteger, nullable=True),
+    Column("previous_key_id", String(16), nullable=True),
 )
 
 hubs = Table(
@@ -104,6 +108,7 @@ auth_codes = Table(
     Column("expires_ms", BigInteger, nullable=False),
     Column("consumed_ms", BigInteger, nullable=True),
     Column("family_id", String(32), nullable=True),
+    Column("key_id", String(16), nullable=True),
     Index("ix_auth_codes_expires_ms", "expires_ms"),
 )
 
@@ -121,6 +126,7 @@ refresh_tokens = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("revoked_ms", BigInteger, nullable=True),
     Column("rotated_ms", BigInteger, nullable=True),
+    Column("key_id", String(16), nullable=True),
     #: The refresh token this one was rotated from (its successor's link back; NULL otherwise).
     Column("parent_id", BigId, nullable=True),
     Index("ix_refresh_tokens_family_id", "family_id"),
@@ -148,6 +154,7 @@ access_tokens = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("expires_ms", BigInteger, nullable=False),
     Column("revoked_ms", BigInteger, nullable=True),
+    Column("key_id", String(16), nullable=True),
     Index("ix_access_tokens_family_id", "family_id"),
     Index("ix_access_tokens_expires_ms", "expires_ms"),
     Index("ix_access_tokens_app_hub", "app_id", "hub_id"),
@@ -204,6 +211,7 @@ client_registrations = Table(
     metadata,
     Column("app_id", Integer, primary_key=True),
     Column("token_hash", LargeBinary(32), nullable=False),
+    Column("key_id", String(16), nullable=True),
     Column("auth_method", String(32), nullable=False),
     Column("created_ms", BigInteger, nullable=False),
 )
@@ -253,4 +261,12 @@ dev_events = Table(
     Column("at_ms", BigInteger, nullable=False),
     Column("event", String(64), nullable=False),
     Column("fields", Text, nullable=False),
+)
+
+schema_compat = Table(
+    "schema_compat",
+    metadata,
+    Column("revision", String(32), primary_key=True),
+    #: The oldest revision whose code still serves this schema (store/migrate.py).
+    Column("compatible_from", String(32), nullable=False),
 )

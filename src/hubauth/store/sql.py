@@ -54,7 +54,7 @@ from hubauth.core.models import (
 )
 from hubauth.core.ports import StoreUnavailable
 from hubauth.store import directory
-from hubauth.store.hot import HotPath, hot_path_for
+from hubauth.store.hot import HotPath, Statement, hot_path_for
 from hubauth.store.schema import (
     access_tokens,
     app_jwks,
@@ -179,11 +179,13 @@ def _app(row: Mapping[str, Any]) -> App:
         optional_scopes=_split(row["optional_scopes"]),
         is_private_distribution=bool(row["is_private_distribution"]),
         refresh_policy=RefreshPolicy(row["refresh_policy"]),
+        client_secret_key_id=row["key_id"],
         rotation_grace_s=row["rotation_grace_s"],
         previous_secret_hash=(
             bytes(row["previous_secret_hash"]) if row["previous_secret_hash"] else None
         ),
         previous_secret_until_ms=row["previous_secret_until_ms"],
+        previous_secret_key_id=row["previous_key_id"],
     )
 
 
@@ -219,6 +221,8 @@ _REFRESH_QUERY = select(
     refresh_tokens.c.revoked_ms,
     refresh_tokens.c.rotated_ms,
     installs.c.uninstalled_ms,
+    refresh_tokens.c.token_hash,
+    refresh_tokens.c.key_id,
 ).select_from(
     refresh_tokens.join(apps, apps.c.app_id == refresh_tokens.c.app_id)
     .join(hubs, hubs.c.hub_id == refresh_tokens.c.hub_id)
@@ -272,6 +276,7 @@ _ACCESS_COLUMNS = (
     "family_id",
     "created_ms",
     "expires_ms",
+    "key_id",
 )
 _REFRESH_COLUMNS = (
     "token_hash",
@@ -282,8 +287,21 @@ _REFRESH_COLUMNS = (
     "scopes",
     "family_id",
     "created_ms",
+    "key_id",
     "parent_id",
 )
+
+#: A lookup's digests: one, or every digest the value may be stored under (core/keys.py).
+Hashes = bytes | Sequence[bytes]
+
+
+def _hashes(value: Hashes) -> tuple[bytes, ...]:
+    return (value,) if isinstance(value, bytes) else tuple(value)
+
+
+def _hash_params(hashes: tuple[bytes, ...]) -> dict[str, bytes]:
+    return {f"h{i}": h for i, h in enumerate(hashes)}
+
 
 #: The refresh token's install is still active (correlated: one primary-key probe).
 _INSTALL_ACTIVE = (
@@ -328,13 +346,8 @@ class _HotStatements:
     """The hot path's statements: the Core statements above, compiled once per dialect."""
 
     def __init__(self, hot: HotPath) -> None:
-        self.find_refresh = hot.compile(
-            _REFRESH_QUERY.where(refresh_tokens.c.token_hash == bindparam("h"))
-        )
-        self.find_access = hot.compile(
-            _ACCESS_QUERY.where(access_tokens.c.token_hash == bindparam("h"))
-        )
-        self.find_code = hot.compile(_CODE_QUERY.where(auth_codes.c.code_hash == bindparam("h")))
+        self._hot = hot
+        self._lookups: dict[tuple[str, int], Statement] = {}
         self.find_app = hot.compile(select(apps).where(apps.c.client_id == bindparam("h")))
         self.insert_access = hot.compile(
             insert(access_tokens).values({c: bindparam(c) for c in _ACCESS_COLUMNS})
@@ -430,6 +443,22 @@ class _HotStatements:
             .values(revoked_ms=bindparam("p_now"))
         )
 
+    def lookup(self, kind: str, count: int) -> Statement:
+        """The lookup of a token, code or refresh token by any of ``count`` digests: one
+        indexed ``IN`` query (a probe of the unique index per digest), compiled once per
+        count; the count is fixed by the keyring, so this holds one or two entries."""
+        found = self._lookups.get((kind, count))
+        if found is None:
+            query, column = {
+                "refresh": (_REFRESH_QUERY, refresh_tokens.c.token_hash),
+                "access": (_ACCESS_QUERY, access_tokens.c.token_hash),
+                "code": (_CODE_QUERY, auth_codes.c.code_hash),
+            }[kind]
+            params: list[Any] = [bindparam(f"h{i}") for i in range(count)]
+            found = self._hot.compile(query.where(column.in_(params)))
+            self._lookups[(kind, count)] = found
+        return found
+
 
 def _access_params(token: NewAccessToken) -> dict[str, Any]:
     return {
@@ -443,6 +472,7 @@ def _access_params(token: NewAccessToken) -> dict[str, Any]:
         "family_id": token.family_id,
         "created_ms": token.created_ms,
         "expires_ms": token.expires_ms,
+        "key_id": token.key_id,
     }
 
 
@@ -456,6 +486,7 @@ def _refresh_params(token: NewRefreshToken) -> dict[str, Any]:
         "scopes": _join(token.scopes),
         "family_id": token.family_id,
         "created_ms": token.created_ms,
+        "key_id": token.key_id,
         "parent_id": token.parent_id,
     }
 
@@ -555,10 +586,12 @@ class SqlStore:
         refresh_policy: RefreshPolicy = RefreshPolicy.STATIC,
         app_id: int | None = None,
         now_ms: int = 0,
+        client_secret_key_id: str | None = None,
     ) -> App:
         values: dict[str, Any] = {
             "client_id": client_id,
             "client_secret_hash": client_secret_hash,
+            "key_id": client_secret_key_id,
             "name": name,
             "redirect_uris": orjson.dumps(list(redirect_uris)).decode(),
             "scopes": _join(scopes),
@@ -602,8 +635,10 @@ class SqlStore:
         self,
         app_id: int,
         secret_hash: bytes,
+        key_id: str | None = None,
         *,
         previous_hash: bytes | None = None,
+        previous_key_id: str | None = None,
         previous_until_ms: int | None = None,
     ) -> bool:
         async with self.engine.begin() as conn:
@@ -612,9 +647,25 @@ class SqlStore:
                 .where(apps.c.app_id == app_id)
                 .values(
                     client_secret_hash=secret_hash,
+                    key_id=key_id,
                     previous_secret_hash=previous_hash,
+                    previous_key_id=previous_key_id,
                     previous_secret_until_ms=previous_until_ms,
                 )
+            )
+        return bool(result.rowcount)
+
+    @_unavailable_on_db_loss
+    async def rehash_client_secret(
+        self, app_id: int, old_hash: bytes, new_hash: bytes, key_id: str | None
+    ) -> bool:
+        """Store the current secret's digest under a newer key (key rotation); a no-op if the
+        secret was replaced meanwhile. The previous secret of a grace period is left as is."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(apps)
+                .where(apps.c.app_id == app_id, apps.c.client_secret_hash == old_hash)
+                .values(client_secret_hash=new_hash, key_id=key_id)
             )
         return bool(result.rowcount)
 
@@ -788,12 +839,14 @@ class SqlStore:
                     code_challenge_method=code.code_challenge_method,
                     created_ms=code.created_ms,
                     expires_ms=code.expires_ms,
+                    key_id=code.key_id,
                 )
             )
 
     @_unavailable_on_db_loss
-    async def find_code(self, code_hash: bytes) -> AuthCode | None:
-        row = await self._hot.fetch_one(self._sql.find_code, {"h": code_hash})
+    async def find_code(self, code_hash: Hashes) -> AuthCode | None:
+        hashes = _hashes(code_hash)
+        row = await self._hot.fetch_one(self._sql.lookup("code", len(hashes)), _hash_params(hashes))
         if row is None:
             return None
         return AuthCode(
@@ -813,6 +866,7 @@ class SqlStore:
             hublet=row["hublet"],
             hub_deleted=row["deleted_ms"] is not None,
             install_active=row["uninstalled_ms"] is None,
+            key_id=row["key_id"],
         )
 
     @_unavailable_on_db_loss
@@ -866,8 +920,11 @@ class SqlStore:
     # --- tokens -------------------------------------------------------------------------------
 
     @_unavailable_on_db_loss
-    async def find_refresh_token(self, token_hash: bytes) -> RefreshTokenRecord | None:
-        row = await self._hot.fetch_one(self._sql.find_refresh, {"h": token_hash})
+    async def find_refresh_token(self, token_hash: Hashes) -> RefreshTokenRecord | None:
+        hashes = _hashes(token_hash)
+        row = await self._hot.fetch_one(
+            self._sql.lookup("refresh", len(hashes)), _hash_params(hashes)
+        )
         if row is None:
             return None
         return RefreshTokenRecord(
@@ -888,12 +945,34 @@ class SqlStore:
             hub_deleted=row["deleted_ms"] is not None,
             install_active=row["uninstalled_ms"] is None,
             refresh_policy=RefreshPolicy(row["refresh_policy"]),
+            token_hash=bytes(row["token_hash"]),
+            key_id=row["key_id"],
             rotation_grace_s=row["rotation_grace_s"],
         )
 
     @_unavailable_on_db_loss
-    async def find_access_token(self, token_hash: bytes) -> AccessTokenRecord | None:
-        row = await self._hot.fetch_one(self._sql.find_access, {"h": token_hash})
+    async def rehash_refresh_token(
+        self, refresh_id: int, old_hash: bytes, new_hash: bytes, key_id: str | None
+    ) -> bool:
+        """Store a refresh token's digest under a newer key (key rotation); a no-op if the row
+        changed meanwhile (another node re-hashed it first)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(refresh_tokens)
+                .where(
+                    refresh_tokens.c.refresh_id == refresh_id,
+                    refresh_tokens.c.token_hash == old_hash,
+                )
+                .values(token_hash=new_hash, key_id=key_id)
+            )
+        return result.rowcount == 1
+
+    @_unavailable_on_db_loss
+    async def find_access_token(self, token_hash: Hashes) -> AccessTokenRecord | None:
+        hashes = _hashes(token_hash)
+        row = await self._hot.fetch_one(
+            self._sql.lookup("access", len(hashes)), _hash_params(hashes)
+        )
         if row is None:
             return None
         return AccessTokenRecord(
@@ -961,14 +1040,14 @@ class SqlStore:
     @_unavailable_on_db_loss
     @_bounded
     async def revoke_refresh_token(
-        self, token_hash: bytes, now_ms: int, *, with_access_tokens: bool
+        self, token_hash: Hashes, now_ms: int, *, with_access_tokens: bool
     ) -> bool:
         async with self.engine.begin() as conn:
             family = (
                 await conn.execute(
                     update(refresh_tokens)
                     .where(
-                        refresh_tokens.c.token_hash == token_hash,
+                        refresh_tokens.c.token_hash.in_(_hashes(token_hash)),
                         refresh_tokens.c.revoked_ms.is_(None),
                         refresh_tokens.c.rotated_ms.is_(None),
                     )
@@ -990,12 +1069,13 @@ class SqlStore:
 
     @_unavailable_on_db_loss
     @_bounded
-    async def revoke_access_token(self, token_hash: bytes, now_ms: int) -> bool:
+    async def revoke_access_token(self, token_hash: Hashes, now_ms: int) -> bool:
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(access_tokens)
                 .where(
-                    access_tokens.c.token_hash == token_hash, access_tokens.c.revoked_ms.is_(None)
+                    access_tokens.c.token_hash.in_(_hashes(token_hash)),
+                    access_tokens.c.revoked_ms.is_(None),
                 )
                 .values(revoked_ms=now_ms)
             )
@@ -1071,7 +1151,7 @@ class SqlStore:
 
     @_unavailable_on_db_loss
     async def save_registration(
-        self, app_id: int, token_hash: bytes, auth_method: str, now_ms: int
+        self, app_id: int, token_hash: bytes, key_id: str | None, auth_method: str, now_ms: int
     ) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -1079,21 +1159,34 @@ class SqlStore:
             )
             await conn.execute(
                 insert(client_registrations).values(
-                    app_id=app_id, token_hash=token_hash, auth_method=auth_method, created_ms=now_ms
+                    app_id=app_id,
+                    token_hash=token_hash,
+                    key_id=key_id,
+                    auth_method=auth_method,
+                    created_ms=now_ms,
                 )
             )
 
     @_unavailable_on_db_loss
-    async def find_registration(self, app_id: int) -> tuple[bytes, str] | None:
+    async def find_registration(self, app_id: int) -> tuple[bytes, str | None, str] | None:
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(
                     select(
-                        client_registrations.c.token_hash, client_registrations.c.auth_method
-                    ).where(client_registrations.c.app_id == app_id)
+                        client_registrations.c.token_hash,
+                        client_registrations.c.key_id,
+                        client_registrations.c.auth_method,
+                    )
+                    .join(apps, apps.c.app_id == client_registrations.c.app_id)
+                    .where(
+                        client_registrations.c.app_id == app_id,
+                        # a row left by a release that deleted the app without it (rolling
+                        # upgrade) must not attach to a later app given the same id
+                        client_registrations.c.created_ms >= apps.c.created_ms,
+                    )
                 )
             ).first()
-        return None if row is None else (bytes(row[0]), str(row[1]))
+        return None if row is None else (bytes(row[0]), row[1], str(row[2]))
 
     @_unavailable_on_db_loss
     async def find_app_jwks(self, app_id: int) -> str | None:
@@ -1182,11 +1275,13 @@ class SqlStore:
             return int(result.inserted_primary_key[0])
 
     @_unavailable_on_db_loss
-    async def find_browser_session(self, token_hash: bytes, now_ms: int) -> BrowserSession | None:
+    async def find_browser_session(self, token_hash: Hashes, now_ms: int) -> BrowserSession | None:
         t = browser_sessions.c
         row = await self._one(
             select(browser_sessions).where(
-                t.token_hash == token_hash, t.idle_expires_ms > now_ms, t.expires_ms > now_ms
+                t.token_hash.in_(_hashes(token_hash)),
+                t.idle_expires_ms > now_ms,
+                t.expires_ms > now_ms,
             )
         )
         if row is None:
@@ -1322,6 +1417,33 @@ class SqlStore:
                 )
             )
         return result.rowcount == 1
+
+    @_unavailable_on_db_loss
+    async def count_by_key(self, now_ms: int) -> dict[str, dict[str | None, int]]:
+        """Stored secrets that still work, per table and server key id (None = legacy): what
+        ``hubauth keys status`` shows before an old key is dropped. Dead rows (expired,
+        consumed, revoked, rotated) are left out: losing their key changes nothing."""
+        live: dict[str, tuple[Any, list[Any]]] = {
+            "apps": (apps, []),
+            "auth_codes": (
+                auth_codes,
+                [auth_codes.c.consumed_ms.is_(None), auth_codes.c.expires_ms >= now_ms],
+            ),
+            "refresh_tokens": (
+                refresh_tokens,
+                [refresh_tokens.c.revoked_ms.is_(None), refresh_tokens.c.rotated_ms.is_(None)],
+            ),
+            "access_tokens": (
+                access_tokens,
+                [access_tokens.c.revoked_ms.is_(None), access_tokens.c.expires_ms >= now_ms],
+            ),
+        }
+        out: dict[str, dict[str | None, int]] = {}
+        async with self.engine.connect() as conn:
+            for name, (table, where) in live.items():
+                stmt = select(table.c.key_id, func.count()).where(*where).group_by(table.c.key_id)
+                out[name] = {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}
+        return out
 
     @_unavailable_on_db_loss
     async def count_rows(self) -> dict[str, int]:

@@ -53,7 +53,8 @@ async def seed_install(
     now = ctx.now_ms()
     app = await ctx.store.create_app(
         client_id=tokens.new_client_id(),
-        client_secret_hash=ctx.hasher.hash(secret),
+        client_secret_hash=ctx.hasher.hash_secret(secret),
+        client_secret_key_id=ctx.hasher.key_id,
         name=f"Test app {tag}",
         redirect_uris=list(redirect_uris),
         scopes=tuple(scopes),

@@ -237,7 +237,7 @@ class HubAuthServer:
             self._ctx = Context(
                 store=store,
                 clock=self.clock,
-                hasher=TokenHasher(self.settings.server_key()),
+                hasher=TokenHasher(self.settings.keyring()),
                 policy=self.settings.policy(),
                 audit=null_audit,
             )

@@ -99,18 +99,15 @@ def create_app(
         try:
             if own_store:
                 schema = await migrate.status(active.engine)
-                if not schema.up_to_date:
-                    raise SchemaBehind(
-                        f"database schema is at {schema.current or 'nothing'}, this hubauth needs "
-                        f"{schema.head}: run `hubauth db upgrade --database URL` first"
-                    )
+                if not schema.servable:
+                    raise SchemaBehind(schema.problem())
             sinks: list[AuditSink] = [log_audit, metrics.audit_sink]
             if events is not None:
                 sinks.append(events)
             app.state.ctx = Context(
                 store=active,
                 clock=serving_clock,
-                hasher=TokenHasher(settings.server_key()),
+                hasher=TokenHasher(settings.keyring()),
                 policy=settings.policy(),
                 audit=fan_out(*sinks),
             )

@@ -84,7 +84,7 @@ def _page_state(request: Request) -> _PageState:
     if found is None:
         settings = state.settings
         sessions = SessionStore(
-            settings.server_key(),
+            settings.keyring(),
             idle_s=settings.session_idle_timeout,
             absolute_s=settings.session_absolute_timeout,
         )

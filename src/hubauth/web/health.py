@@ -42,6 +42,8 @@ class MigrationCheck:
     ttl_s: float = MIGRATION_CHECK_TTL_S
     _checked_at: float = field(default=-1e18, repr=False)
     _current: bool = field(default=False, repr=False)
+    #: Whether the last check found the schema ahead of this code (a newer release's).
+    ahead: bool = field(default=False, repr=False)
 
     async def up_to_date(self, store: Store) -> bool:
         now = time.monotonic()
@@ -52,9 +54,10 @@ class MigrationCheck:
             return True
         status = await migrate.status(engine)
         # A revision this code does not know comes from a newer release during a rolling
-        # deploy; migrations are expand-then-contract, so older nodes keep serving. Only a
-        # schema *behind* this code makes the node unready.
-        self._current = status.up_to_date or not migrate.is_known(status.current)
+        # deploy: ready while the schema_compat row says this code still serves it (expand
+        # migrations); unready once a contract migration has left it behind.
+        self._current = status.servable
+        self.ahead = status.ahead
         self._checked_at = now
         return self._current
 
@@ -72,6 +75,8 @@ async def _failed_checks(request: Request) -> dict[str, list[str]]:
         return {"database": ["unreachable"]}
     try:
         if not await check.up_to_date(store):
+            if check.ahead:
+                return {"migrations": ["schema is ahead by a migration this release cannot serve"]}
             return {"migrations": ["schema is behind: run `hubauth db upgrade`"]}
     except (StoreUnavailable, SQLAlchemyError, OSError):
         return {"migrations": ["could not read the schema revision"]}

@@ -2,9 +2,10 @@
 database (OWASP Session Management Cheat Sheet).
 
 The cookie holds only the session id (256 random bits from :mod:`secrets`); the database keeps
-its HMAC digest (``browser_sessions.token_hash``), the signed-in user, the CSRF token and the
-timeouts, and one row per pending authorization request (``install_flows``: the parameters an
-app sent to ``/oauth/authorize``, so later steps refer to a request by an opaque flow id).
+its HMAC digest under the keyring's session key (``browser_sessions.token_hash``), the
+signed-in user, the CSRF token and the timeouts, and one row per pending authorization
+request (``install_flows``: the parameters an app sent to ``/oauth/authorize``, so later steps
+refer to a request by an opaque flow id).
 Because the server holds the state, the server can end it:
 
 * the id is rotated at sign-in (session fixation) and the old one stops working;
@@ -31,6 +32,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hubauth.core.keys import Keyring, Purpose
 from hubauth.core.models import BrowserSession, InstallFlow
 from hubauth.core.ports import Store
 
@@ -49,10 +51,15 @@ TOUCH_EVERY_MS = 60 * 1000
 _KEY_LABEL = b"hubauth/install-session-id/v1"
 
 
-def session_key(server_key: bytes) -> bytes:
-    """The key that hashes session ids: every use of key material for sessions goes through
-    here, so the derivation can change in one place (issue 15: per-purpose keys)."""
-    return hmac.new(server_key, _KEY_LABEL, hashlib.sha256).digest()
+def session_keys(keyring: Keyring) -> list[bytes]:
+    """Keys whose digests of a session id are accepted, the one new ids use first: the
+    keyring's session key (HKDF, ``hubauth.core.keys``) under each listed key, newest first,
+    then, while legacy digests are accepted, the pre-keyring derivation (an HMAC of a label
+    under the raw server key). With ``write_legacy`` the pre-keyring one comes first, so nodes
+    of a release without the keyring find the sessions this node creates."""
+    derived = [key for _, key in keyring.purpose_keys(Purpose.SESSION)]
+    legacy = [hmac.new(s, _KEY_LABEL, hashlib.sha256).digest() for s in keyring.legacy_secrets()]
+    return legacy + derived if keyring.write_legacy else derived + legacy
 
 
 class SessionTooLarge(ValueError):
@@ -93,13 +100,21 @@ class Session:
 class SessionStore:
     """Reads, creates, rotates and ends sessions, and keeps their flows."""
 
-    def __init__(self, server_key: bytes, *, idle_s: int, absolute_s: int) -> None:
-        self._key = session_key(server_key)
+    def __init__(self, keyring: Keyring, *, idle_s: int, absolute_s: int) -> None:
+        self._keys = session_keys(keyring)
         self.idle_ms = idle_s * 1000
         self.absolute_ms = absolute_s * 1000
 
     def _hash(self, session_id: str) -> bytes:
-        return hmac.new(self._key, session_id.encode(), hashlib.sha256).digest()
+        """The digest a new session id is stored under (the newest key)."""
+        return hmac.digest(self._keys[0], session_id.encode(), "sha256")
+
+    def _candidates(self, session_id: str) -> tuple[bytes, ...]:
+        """Every digest an existing session id may be stored under: one indexed lookup.
+        Sessions are not re-hashed on use: their absolute timeout bounds how long one made
+        under an old key lives (docs/operations.md, key rotation)."""
+        raw = session_id.encode()
+        return tuple([hmac.digest(key, raw, "sha256") for key in self._keys])
 
     async def load(self, store: Store, request: Request, now_ms: int) -> Session:
         """The request's session, or a fresh unstored one if the cookie is missing, unknown,
@@ -107,7 +122,7 @@ class SessionStore:
         raw = request.cookies.get(COOKIE_NAME)
         if not raw or len(raw) > MAX_COOKIE_CHARS:
             return Session()
-        record = await store.find_browser_session(self._hash(raw), now_ms)
+        record = await store.find_browser_session(self._candidates(raw), now_ms)
         if record is None:
             return Session()
         idle_until = min(now_ms + self.idle_ms, record.expires_ms)
