@@ -654,7 +654,7 @@ async def list_tokens(
         found = await ctx.store.list_tokens(
             app_id=app_id, hub_id=hub_id, user_id=user_id, limit=limit
         )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "kind": t.kind,
             "id": t.row_id,

@@ -98,7 +98,7 @@ class Conflict(ValueError):
 
 
 def _unavailable_on_db_loss(
-    fn: Callable[P, Coroutine[Any, Any, T]],
+    fn: Callable[P, Awaitable[T]],
 ) -> Callable[P, Coroutine[Any, Any, T]]:
     """Turn "the database is gone" into :class:`StoreUnavailable`; other errors stay bugs."""
 
@@ -167,7 +167,7 @@ def _join(values: Sequence[str]) -> str:
     return " ".join(values)
 
 
-def _app(row: Mapping[str, Any]) -> App:
+def _app(row: Mapping[Any, Any]) -> App:
     """From a mapping: a raw driver row or a SQLAlchemy ``Row._mapping``."""
     return App(
         app_id=row["app_id"],
@@ -609,7 +609,8 @@ class SqlStore:
         try:
             async with self.engine.begin() as conn:
                 result = await conn.execute(insert(table).values(**values).returning(table))
-                return result.one()
+                row: Row[Any] = result.one()
+                return row
         except IntegrityError:
             raise Conflict(f"that {what} already exists") from None
 
@@ -777,7 +778,7 @@ class SqlStore:
         self, app_id: int, hub_id: int, user_id: int, scopes: Sequence[str], now_ms: int
     ) -> Install:
         dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        stmt = dialect_insert(installs).values(
+        upsert = dialect_insert(installs).values(
             app_id=app_id,
             hub_id=hub_id,
             user_id=user_id,
@@ -785,9 +786,9 @@ class SqlStore:
             created_ms=now_ms,
             updated_ms=now_ms,
         )
-        stmt = stmt.on_conflict_do_update(
+        stmt = upsert.on_conflict_do_update(
             index_elements=["app_id", "hub_id", "user_id"],
-            set_={"scopes": stmt.excluded.scopes, "updated_ms": now_ms, "uninstalled_ms": None},
+            set_={"scopes": upsert.excluded.scopes, "updated_ms": now_ms, "uninstalled_ms": None},
         ).returning(installs.c.install_id)
         async with self.engine.begin() as conn:
             install_id = (await conn.execute(stmt)).scalar_one()
@@ -1272,7 +1273,9 @@ class SqlStore:
                     expires_ms=expires_ms,
                 )
             )
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None  # an INSERT always reports its key
+            return int(key[0])
 
     @_unavailable_on_db_loss
     async def find_browser_session(self, token_hash: Hashes, now_ms: int) -> BrowserSession | None:

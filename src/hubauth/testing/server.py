@@ -257,7 +257,8 @@ class HubAuthServer:
                     access_log=False,
                     # A test server has nothing worth draining: a request still sleeping in
                     # injected latency must not hold up the test's teardown.
-                    timeout_graceful_shutdown=0.5,
+                    # uvicorn annotates this int but uses it as float seconds (asyncio.wait_for).
+                    timeout_graceful_shutdown=0.5,  # type: ignore[arg-type]
                 )
             )
             assert self._sock is not None
