@@ -15,6 +15,7 @@ statements), :mod:`~hubauth.store.hot_statements` (the raw-driver boundary: meth
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,6 +44,7 @@ from hubauth.core.models import (
     TokenUse,
     User,
 )
+from hubauth.store import directory
 from hubauth.store.admin import AdminQueries
 from hubauth.store.engine import DB_TIMEOUT_S, create_engine
 from hubauth.store.errors import Conflict, bounded, unavailable_on_db_loss
@@ -64,6 +66,7 @@ from hubauth.store.schema import (
     apps,
     auth_codes,
     client_assertion_jtis,
+    client_registrations,
     hub_members,
     hubs,
     installs,
@@ -652,6 +655,78 @@ class SqlStore(SessionQueries, AdminQueries):
                     insert(app_jwks).values(app_id=app_id, jwks=jwks, updated_ms=now_ms)
                 )
         return True
+
+    @unavailable_on_db_loss
+    async def update_app(
+        self,
+        app_id: int,
+        *,
+        name: str,
+        redirect_uris: Sequence[str],
+        scopes: Sequence[str],
+        optional_scopes: Sequence[str],
+        refresh_policy: RefreshPolicy,
+    ) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(apps)
+                .where(apps.c.app_id == app_id)
+                .values(
+                    name=name,
+                    redirect_uris=orjson.dumps(list(redirect_uris)).decode(),
+                    scopes=join_words(scopes),
+                    optional_scopes=join_words(optional_scopes),
+                    refresh_policy=refresh_policy.value,
+                )
+            )
+        return result.rowcount == 1
+
+    @unavailable_on_db_loss
+    async def delete_app(self, app_id: int) -> dict[str, int] | None:
+        async with self.engine.begin() as conn:
+            for table in (app_jwks, client_registrations):
+                await conn.execute(delete(table).where(table.c.app_id == app_id))
+        removed = await directory.delete_app(self.engine, app_id)
+        return None if removed is None else dataclasses.asdict(removed)
+
+    @unavailable_on_db_loss
+    async def save_registration(
+        self, app_id: int, token_hash: bytes, key_id: str | None, auth_method: str, now_ms: int
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(client_registrations).where(client_registrations.c.app_id == app_id)
+            )
+            await conn.execute(
+                insert(client_registrations).values(
+                    app_id=app_id,
+                    token_hash=token_hash,
+                    key_id=key_id,
+                    auth_method=auth_method,
+                    created_ms=now_ms,
+                )
+            )
+
+    @unavailable_on_db_loss
+    async def find_registration(self, app_id: int) -> tuple[bytes, str | None, str] | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(
+                        client_registrations.c.token_hash,
+                        client_registrations.c.key_id,
+                        client_registrations.c.auth_method,
+                    )
+                    .join(apps, apps.c.app_id == client_registrations.c.app_id)
+                    .where(
+                        client_registrations.c.app_id == app_id,
+                        # a row left by a release that deleted the app without it (rolling
+                        # upgrade) must not attach to a later app given the same id
+                        client_registrations.c.created_ms >= apps.c.created_ms,
+                    )
+                )
+            ).first()
+        return None if row is None else (bytes(row[0]), row[1], str(row[2]))
 
     @unavailable_on_db_loss
     async def find_app_jwks(self, app_id: int) -> str | None:
