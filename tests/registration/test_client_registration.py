@@ -138,6 +138,12 @@ async def test_registration_is_not_advertised_when_off(client: httpx.AsyncClient
         ({"jwks_uri": "https://x.test/jwks"}, "invalid_client_metadata", "jwks_uri"),
         ({"token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata", "jwks"),
         ({"client_name": " "}, "invalid_client_metadata", "client_name"),
+        ({"client_name": "n" * 201}, "invalid_client_metadata", "client_name"),
+        ({"client_name": "a\x00b"}, "invalid_client_metadata", "client_name"),
+        ({"redirect_uris": ["https://x.test/cb", 7]}, "invalid_redirect_uri", "non-empty"),
+        ({"scope": ["oauth"]}, "invalid_client_metadata", "scope must be a string"),
+        ({"jwks": {"keys": [{"kty": "oct", "k": "AA"}]}}, "invalid_client_metadata", "jwks"),
+        ({"jwks": "not an object"}, "invalid_client_metadata", "jwks"),
         ({"grant_types": ["password"]}, "invalid_client_metadata", "grant_types"),
         ({"hubauth_refresh_policy": "sometimes"}, "invalid_client_metadata", "static or rotate"),
     ],
@@ -157,6 +163,13 @@ async def test_non_json_body_is_invalid_client_metadata(api: httpx.AsyncClient) 
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_client_metadata"
+
+
+@pytest.mark.parametrize("client_id", ["%00", "x" * 101, "%0a", "%C3%A9"])
+async def test_odd_client_ids_are_401_not_5xx(api: httpx.AsyncClient, client_id: str) -> None:
+    for method in ("GET", "DELETE"):
+        response = await api.request(method, f"/oauth/register/{client_id}", headers=ADMIN)
+        assert response.status_code == 401, response.text
 
 
 async def test_registration_token_reads_its_own_client_only(api: httpx.AsyncClient) -> None:

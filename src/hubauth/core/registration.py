@@ -26,6 +26,8 @@ OPTIONAL_SCOPE = "hubauth_optional_scope"
 GRANT_TYPES = ("authorization_code", "refresh_token")
 DEFAULT_AUTH_METHOD = "client_secret_post"  # RFC 7591 §2 says client_secret_basic; see decisions
 JWT_METHOD = "private_key_jwt"
+#: the apps.name column's width
+MAX_NAME = 200
 
 
 class RegistrationError(ValueError):
@@ -69,6 +71,8 @@ def parse_metadata(body: Any, auth_methods: Collection[str]) -> Metadata:
     name = body.get("client_name")
     if not isinstance(name, str) or not name.strip():
         raise _metadata("client_name is required (a non-empty string)")
+    if len(name.strip()) > MAX_NAME or "\x00" in name:
+        raise _metadata(f"client_name: at most {MAX_NAME} characters, no NUL")
     uris = body.get("redirect_uris")
     if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
         raise RegistrationError("invalid_redirect_uri", "redirect_uris must be a non-empty list")
@@ -152,7 +156,10 @@ async def register(ctx: Context, metadata: Metadata, default_policy: RefreshPoli
 async def find(ctx: Context, client_id: str, registration_token: str | None) -> Registered:
     """The registered client, if ``registration_token`` is its token, or with ``None`` when the
     caller already proved the admin token. Raises :class:`NotAllowed`."""
-    app = await ctx.store.find_app_by_client_id(client_id) if len(client_id) <= 100 else None
+    # client ids are UUIDs: anything else (too long, control characters a database would
+    # refuse) is simply unknown
+    plausible = len(client_id) <= 100 and client_id.isprintable()
+    app = await ctx.store.find_app_by_client_id(client_id) if plausible else None
     registration = await ctx.store.find_registration(app.app_id) if app is not None else None
     if registration_token is not None:
         # compare even for an unknown client, so timing does not tell whether it exists
