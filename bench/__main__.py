@@ -32,10 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, action="append", help="default: 1 and 2")
     parser.add_argument(
         "--skip",
-        choices=("peer", "scale", "purge"),
+        choices=("peer", "oidc", "scale", "purge"),
         action="append",
         default=[],
-        help="leave a part out (development runs; the committed results have all parts)",
+        help="leave a part out (peer: both peers; oidc: oidc-provider only; development runs)",
     )
     parser.add_argument("--seconds", type=float, help="override the time per scenario")
     parser.add_argument(

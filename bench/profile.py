@@ -4,6 +4,9 @@ Seeds a store (10^5 tokens), starts ``hubauth serve`` with one worker, drives SC
 wrk and samples the worker with py-spy (``pip install py-spy``; needs ptrace, i.e. root or
 ``kernel.yama.ptrace_scope=0``). Prints the functions with the most samples, self and
 cumulative, and leaves the collapsed stacks (flamegraph input) in the work directory.
+
+``--native`` adds the C/Rust frames under the Python ones (py-spy unwinds the native stack; it
+must then pause the process for each sample, so throughput under it is lower than served).
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ PY_SPY = (
     "raw",
     "--rate",
     "500",
-    "--nonblocking",
     "--gil",
 )
 
@@ -61,6 +63,7 @@ def main() -> int:
     parser.add_argument("--backend", choices=BACKENDS, default="sqlite")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--tokens", type=int, default=100_000)
+    parser.add_argument("--native", action="store_true", help="include native frames")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="hubauth-profile-"))
     run = Run(MODES["default"], workdir, (args.backend,), skip=frozenset({"peer"}))
@@ -79,8 +82,11 @@ def main() -> int:
             worker = tree_pids(server.pid)[-1]
             out = workdir / "stacks.txt"
             seconds = str(int(args.seconds))
+            # native unwinding needs the process paused per sample (py-spy refuses both)
+            mode = "--native" if args.native else "--nonblocking"
+            argv = [*PY_SPY, mode, "--pid", str(worker), "--output", str(out)]
             spy = subprocess.Popen(
-                [*PY_SPY, "--pid", str(worker), "--output", str(out), "--duration", str(seconds)],
+                [*argv, "--duration", seconds],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )

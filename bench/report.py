@@ -21,8 +21,13 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2)
 
 
+#: The peers, as keys of a configuration's results, and how the table and chart name them.
+#: oidc-provider is absent from runs made before it joined the bench (and from SQLite).
+PEERS = (("peer", "django-oauth-toolkit"), ("oidc_provider", "oidc-provider"))
+
+
 def add_ratios(results: dict[str, Any]) -> None:
-    """hubauth/ceiling and hubauth/peer per scenario, and the scale drop, in place."""
+    """hubauth/ceiling and hubauth/each peer per scenario, and the scale drop, in place."""
     for backend in results["backends"].values():
         for config in backend["configs"].values():
             ratios: dict[str, Any] = {}
@@ -32,9 +37,11 @@ def add_ratios(results: dict[str, Any]) -> None:
                 sc = BY_NAME[name]
                 ceiling = config["ceiling"].get(name, {}).get("rps")
                 peer = config["peer"].get(name, {}).get("rps")
+                oidc = config.get("oidc_provider", {}).get(name, {}).get("rps")
                 ratios[name] = {
                     "vs_ceiling": _ratio(m["rps"], ceiling),
                     "vs_peer": _ratio(m["rps"], peer),
+                    "vs_oidc_provider": _ratio(m["rps"], oidc),
                 }
             config["ratios"] = ratios
         if "scale" not in backend:
@@ -84,7 +91,8 @@ def table(results: dict[str, Any]) -> str:
     lines = []
     head = (
         f"{'backend':<10} {'w':>1} {'scenario':<20} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'cpu us':>7} {'ceiling':>8} {'peer':>7} {'/ceil':>6} {'/peer':>6}"
+        f"{'cpu us':>7} {'ceiling':>8} {'peer':>7} {'oidc':>7} {'/ceil':>6} {'/peer':>6} "
+        f"{'/oidc':>6}"
     )
     lines += [head, "-" * len(head)]
     for bname, backend in results["backends"].items():
@@ -96,17 +104,21 @@ def table(results: dict[str, Any]) -> str:
                     continue
                 ceil = config["ceiling"].get(sc.name, {}).get("rps")
                 peer = config["peer"].get(sc.name, {}).get("rps")
+                oidc = config.get("oidc_provider", {}).get(sc.name, {}).get("rps")
                 r = config["ratios"].get(sc.name, {})
                 lines.append(
                     f"{bname:<10} {workers:>1} {sc.name:<20} {m['rps']:>8.0f} "
                     f"{m['p50_ms']:>7.2f} {m['p99_ms']:>7.2f} {_f(m['cpu_us_per_req'], '.0f'):>7} "
-                    f"{_f(ceil, '.0f'):>8} {_f(peer, '.0f'):>7} "
-                    f"{_f(r.get('vs_ceiling'), '.2f'):>6} {_f(r.get('vs_peer'), '.2f'):>6}"
+                    f"{_f(ceil, '.0f'):>8} {_f(peer, '.0f'):>7} {_f(oidc, '.0f'):>7} "
+                    f"{_f(r.get('vs_ceiling'), '.2f'):>6} {_f(r.get('vs_peer'), '.2f'):>6} "
+                    f"{_f(r.get('vs_oidc_provider'), '.2f'):>6}"
                     + (f"  ({m['errors']} errors)" if m["errors"] else "")
                 )
-            for name, m in config["peer"].items():
+            peer_rows = [("peer " + n, m) for n, m in config["peer"].items()]
+            peer_rows += [("oidc " + n, m) for n, m in config.get("oidc_provider", {}).items()]
+            for name, m in peer_rows:
                 lines.append(
-                    f"{bname:<10} {workers:>1} {'peer ' + name:<20} {m['rps']:>8.0f} "
+                    f"{bname:<10} {workers:>1} {name:<20} {m['rps']:>8.0f} "
                     f"{m['p50_ms']:>7.2f} {m['p99_ms']:>7.2f} {_f(m['cpu_us_per_req'], '.0f'):>7}"
                     + (f"  ({m['errors']} errors)" if m["errors"] else "")
                 )
@@ -150,8 +162,10 @@ def table(results: dict[str, Any]) -> str:
 
 
 def chart(results: dict[str, Any], path: Path) -> bool:
-    """req/s of hubauth, the ceiling and the peer per scenario (log scale); False without
-    matplotlib (it is not a hubauth dependency: ``pip install matplotlib`` in any venv)."""
+    """req/s of the ceiling, hubauth and both peers per scenario (log scale), one panel per
+    backend and worker count, each bar labelled with its ratio: hubauth ÷ ceiling over
+    hubauth's bar, hubauth ÷ that peer over a peer's. False without matplotlib (it is not a
+    hubauth dependency: the bench extra installs it)."""
     try:
         import matplotlib
 
@@ -159,29 +173,73 @@ def chart(results: dict[str, Any], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    panels = [(b, w) for b, be in results["backends"].items() for w in be["configs"]]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), sharey=True)
-    if len(panels) == 1:
-        axes = [axes]
+    backends = list(results["backends"])
+    workers = sorted({w for be in results["backends"].values() for w in be["configs"]}, key=int)
+    fig, grid = plt.subplots(
+        len(backends),
+        len(workers),
+        figsize=(6.4 * len(workers), 3.9 * len(backends)),
+        sharey=True,
+        squeeze=False,
+    )
     names = [sc.name for sc in SCENARIOS]
-    for ax, (bname, workers) in zip(axes, panels, strict=True):
-        config = results["backends"][bname]["configs"][workers]
-        xs = range(len(names))
-        hub = [config["hubauth"].get(n, {}).get("rps", 0) for n in names]
-        ceil = [config["ceiling"].get(n, {}).get("rps", 0) for n in names]
-        peer = [config["peer"].get(n, {}).get("rps", 0) for n in names]
-        width = 0.27
-        ax.bar([x - width for x in xs], ceil, width, label="ceiling (bare route)", color="#bbbbbb")
-        ax.bar(list(xs), hub, width, label="hubauth", color="#ff7a59")
-        ax.bar([x + width for x in xs], peer, width, label="django-oauth-toolkit", color="#2d6a8f")
-        ax.set_title(f"{bname}, {workers} worker(s)")
-        ax.set_xticks(list(xs))
-        ax.set_xticklabels([n.replace("_", "\n") for n in names], fontsize=7)
-        ax.set_yscale("log")
-        ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("req/s (32 connections, log scale)")
-    axes[0].legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
+    series = [
+        ("ceiling", "ceiling (bare route)", "#bbbbbb", None),
+        ("hubauth", "hubauth", "#ff7a59", "vs_ceiling"),
+        ("peer", "django-oauth-toolkit", "#2d6a8f", "vs_peer"),
+        ("oidc_provider", "oidc-provider", "#6a9f3a", "vs_oidc_provider"),
+    ]
+    configs = [c for be in results["backends"].values() for c in be["configs"].values()]
+    for i, (key, label, color, ratio_key) in enumerate(series):
+        if key != "ceiling" and not any(c.get(key) for c in configs):
+            series[i] = (key, f"{label} (not in this run)", color, ratio_key)
+    top = max(m.get("rps", 0) for c in configs for k, *_ in series for m in c.get(k, {}).values())
+    width = 0.2
+    for row, bname in enumerate(backends):
+        for col, w in enumerate(workers):
+            ax = grid[row][col]
+            config = results["backends"][bname]["configs"].get(w)
+            ax.set_title(f"{bname}, {w} worker(s)", fontsize=10)
+            if config is None:
+                ax.set_axis_off()
+                continue
+            for i, (key, label, color, ratio_key) in enumerate(series):
+                offset = (i - 1.5) * width
+                xs = [x + offset for x in range(len(names))]
+                rps = [config.get(key, {}).get(n, {}).get("rps", 0) for n in names]
+                ax.bar(xs, rps, width, label=label, color=color)
+                if ratio_key is None:
+                    continue
+                for x, n, value in zip(xs, names, rps, strict=True):
+                    ratio = config.get("ratios", {}).get(n, {}).get(ratio_key)
+                    if value and ratio is not None:
+                        text = f"{ratio:.2f}" if ratio_key == "vs_ceiling" else f"{ratio:.1f}x"
+                        ax.annotate(
+                            text,
+                            (x, value),
+                            xytext=(0, 2),
+                            textcoords="offset points",
+                            ha="center",
+                            va="bottom",
+                            fontsize=6,
+                            rotation=90,
+                        )
+            ax.set_xticks(list(range(len(names))))
+            ax.set_xticklabels([n.replace("_", "\n") for n in names], fontsize=7)
+            ax.set_yscale("log")
+            ax.grid(axis="y", alpha=0.3)
+        grid[row][0].set_ylabel("req/s (32 connections, log)")
+    grid[0][0].set_ylim(top=top * 4)  # shared: room for the labels over the tallest bars
+    meta = results.get("meta", {})
+    fig.suptitle(
+        f"{meta.get('mode', '?')} run, {meta.get('started', '?')}, commit "
+        f"{meta.get('commit', '?')}\nlabels: hubauth ÷ ceiling over hubauth's bar, "
+        "hubauth ÷ peer over each peer's",
+        fontsize=9,
+    )
+    handles, labels = grid[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.93))
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return True

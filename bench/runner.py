@@ -1,5 +1,6 @@
 """One benchmark run: for each database backend and worker count, hubauth's scenarios, the
-ceiling and the peer, back to back; then the scale check and the purge-under-load check.
+ceiling and the peers (django-oauth-toolkit; oidc-provider on PostgreSQL), back to back;
+then the scale check and the purge-under-load check.
 
 Everything a ratio compares is measured in the same run, on the same machine, minutes apart.
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import peer, seed_hubauth
+from bench import peer, peer_oidc, seed_hubauth
 from bench.databases import Databases
 from bench.load import Measurement, Request, run_wrk
 from bench.procs import Server, free_port
@@ -28,6 +29,7 @@ from bench.scenarios import (
     SCENARIOS,
     ceiling_request,
     hubauth_request,
+    oidc_request,
     peer_request,
 )
 
@@ -103,6 +105,7 @@ class Run:
     hubauth_src: Path | None = None
     key: str = field(default_factory=lambda: secrets.token_hex(32))
     results: dict[str, Any] = field(default_factory=dict)
+    oidc_skipped: str | None = None
 
     # --- servers ------------------------------------------------------------------------------
 
@@ -163,17 +166,20 @@ class Run:
         wd: Path,
         ceiling: Server | None = None,
         peer_server: tuple[Server, peer.PeerSeed] | None = None,
+        oidc_server: tuple[Server, peer_oidc.OidcSeed] | None = None,
     ) -> dict[str, Any]:
-        """Each scenario against hubauth, then at once against the ceiling and the peer (when
-        given): on a shared, noisy machine the three numbers of a ratio are minutes apart at
-        most and seconds apart at best."""
+        """Each scenario against hubauth, then at once against the ceiling and the peers (when
+        given): on a shared, noisy machine the numbers of a ratio are minutes apart at most and
+        seconds apart at best."""
         dummy = self._dummy()
-        out: dict[str, Any] = {"hubauth": {}, "ceiling": {}, "peer": {}}
+        out: dict[str, Any] = {"hubauth": {}, "ceiling": {}, "peer": {}, "oidc_provider": {}}
         self.warm(server, hubauth_request("refresh_lookup", s, None, dummy))
         if ceiling is not None:
             self.warm(ceiling, ceiling_request("get", s))
         if peer_server is not None:
             self.warm(peer_server[0], peer_request("introspect", peer_server[1], dummy))
+        if oidc_server is not None:
+            self.warm(oidc_server[0], oidc_request("introspect", oidc_server[1], dummy))
         for sc in SCENARIOS:
             if sc.name == "introspect" and not self.introspect_available(server):
                 log(f"  {sc.name:<28} skipped: {NOT_AVAILABLE}")
@@ -193,6 +199,10 @@ class Run:
             if peer_server is not None and sc.peer:
                 preq = peer_request(sc.name, peer_server[1], dummy)
                 out["peer"][sc.name] = self.measure(peer_server[0], preq, "  peer").to_json()
+            if oidc_server is not None and sc.peer:
+                oreq = oidc_request(sc.name, oidc_server[1], dummy)
+                m = self.measure(oidc_server[0], oreq, "  oidc-provider")
+                out["oidc_provider"][sc.name] = m.to_json()
         return out
 
     def introspect_available(self, server: Server) -> bool:
@@ -227,6 +237,12 @@ class Run:
         }
         if "peer" not in self.skip:
             peer.ensure_venv()
+        self.oidc_skipped = self._oidc_skip_reason()
+        self.results["meta"]["oidc_provider"] = self.oidc_skipped or "measured on postgresql"
+        if self.oidc_skipped is None:
+            peer_oidc.ensure_installed()
+        else:
+            log(f"oidc-provider: {self.oidc_skipped}")
         for backend in self.backends:
             dbs = Databases(backend, self.workdir / backend)
             try:
@@ -236,6 +252,18 @@ class Run:
         self.results["meta"]["duration_s"] = round(time.time() - started, 1)
         self.results["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         return self.results
+
+    def _oidc_skip_reason(self) -> str | None:
+        """Why oidc-provider is left out of this run, or None. In CI a missing node is a
+        failure, not a silent gap in the table."""
+        if "peer" in self.skip or "oidc" in self.skip:
+            return "skipped: --skip"
+        if "postgresql" not in self.backends:
+            return "not run: it is measured on PostgreSQL only"
+        missing = peer_oidc.node_missing()
+        if missing and os.environ.get("CI"):
+            raise RuntimeError(f"oidc-provider cannot run: {missing} (CI must have node)")
+        return f"not run: {missing}" if missing else None
 
     def run_backend(self, backend: str, dbs: Databases) -> dict[str, Any]:
         wd = self.workdir / backend
@@ -251,11 +279,16 @@ class Run:
             t0 = time.monotonic()
             peer_seed = peer.seed(dbs.url("dot"), self.mode.tokens, wd / "dot")
             log(f"{backend}: seeded django-oauth-toolkit in {time.monotonic() - t0:.1f} s")
+        oidc_seed = None
+        if self.oidc_skipped is None and backend == "postgresql":
+            t0 = time.monotonic()
+            oidc_seed = peer_oidc.seed(dbs.url("oidc"), self.mode.tokens, wd / "oidc")
+            log(f"{backend}: seeded oidc-provider in {time.monotonic() - t0:.1f} s")
         out: dict[str, Any] = {"configs": {}}
         bodies = wd / "bodies.json"
         for workers in self.mode.workers:
             tag = f"{backend}-w{workers}"
-            log(f"{backend}, {workers} worker(s): hubauth, ceiling (bare route), peer (DOT)")
+            log(f"{backend}, {workers} worker(s): hubauth, ceiling (bare route), peers")
             with contextlib.ExitStack() as stack:
                 server = stack.enter_context(self.hubauth(main.database_url, workers, tag))
                 if not bodies.exists():
@@ -268,7 +301,16 @@ class Run:
                         stack.enter_context(peer.start(peer_seed, workers, log_file)),
                         peer_seed,
                     )
-                config = self.hubauth_scenarios(server, main, workers, wd, ceiling, peer_server)
+                oidc_server = None
+                if oidc_seed is not None:
+                    log_file = self.workdir / f"oidc-{tag}.log"
+                    oidc_server = (
+                        stack.enter_context(peer_oidc.start(oidc_seed, workers, log_file)),
+                        oidc_seed,
+                    )
+                config = self.hubauth_scenarios(
+                    server, main, workers, wd, ceiling, peer_server, oidc_server
+                )
             out["configs"][str(workers)] = config
         if "scale" not in self.skip:
             out["scale"] = self.scale(backend, dbs, wd, main)

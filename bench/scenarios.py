@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from bench.load import Request
 from bench.peer import PeerSeed
+from bench.peer_oidc import OidcSeed
 from bench.seed_hubauth import REDIRECT_URI, Seeded
 
 
@@ -21,7 +22,7 @@ class Scenario:
     name: str
     title: str
     ceiling: str  # "get" or "post"
-    peer: bool  # django-oauth-toolkit has a counterpart
+    peer: bool  # django-oauth-toolkit and oidc-provider have a counterpart
     kind: str  # "lookup" or "grant" (targets differ)
 
 
@@ -86,4 +87,19 @@ def peer_request(name: str, p: PeerSeed, dummy: Path) -> Request:
     if name == "client_credentials":
         cc = _creds(p.cc_app["client_id"], p.cc_app["client_secret"])
         return Request("POST", "/o/token/", f"grant_type=client_credentials&{cc}&scope=read", dummy)
+    raise KeyError(name)
+
+
+def oidc_request(name: str, p: OidcSeed, dummy: Path) -> Request:
+    """oidc-provider's routes for the same requests (its default paths)."""
+    code = _creds(p.code_app["client_id"], p.code_app["client_secret"])
+    if name == "introspect":
+        body = f"{code}&token={{t}}&token_type_hint=access_token"
+        return Request("POST", "/token/introspection", body, p.access_file)
+    if name == "refresh_grant":
+        body = f"grant_type=refresh_token&{code}&refresh_token={{t}}"
+        return Request("POST", "/token", body, p.refresh_file)
+    if name == "client_credentials":
+        cc = _creds(p.cc_app["client_id"], p.cc_app["client_secret"])
+        return Request("POST", "/token", f"grant_type=client_credentials&{cc}&scope=read", dummy)
     raise KeyError(name)

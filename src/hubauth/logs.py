@@ -163,7 +163,7 @@ def log_event(
         return
     handlers = _direct_handlers(logger, level)
     if handlers is None:
-        logger.handle(logger.makeRecord(logger.name, level, "", 0, msg, None, None, None, extra))
+        logger.handle(logger.makeRecord(logger.name, level, "", 0, msg, (), None, None, extra))
         return
     created = time.time()
     for handler in handlers:

@@ -1,7 +1,8 @@
 """The benchmark harness end to end in its quick mode (``python -m bench --quick``).
 
 It checks the shape of the results only: every scenario and metric is present for both
-databases, hubauth, the ceiling and the peer. Throughput numbers are never asserted (a shared
+databases, hubauth, the ceiling and the peers (oidc-provider on PostgreSQL, when node is
+installed; CI must have it). Throughput numbers are never asserted (a shared
 2-core machine makes them noise here); docs/performance.md is where they are read.
 """
 
@@ -12,8 +13,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from bench.peer_oidc import node_missing
 from bench.runner import NOT_AVAILABLE
 from bench.scenarios import SCENARIOS
 
@@ -27,10 +30,13 @@ def _check_measurement(m: dict[str, object], where: str) -> None:
     assert m["ok"] > 0, f"{where}: no successful response"  # type: ignore[operator]
 
 
-@pytest.mark.slow
-@pytest.mark.postgres
-def test_quick_run_reports_every_scenario_and_metric(tmp_path: Path) -> None:
-    out = tmp_path / "quick.json"
+PEER_SCENARIOS = [sc.name for sc in SCENARIOS if sc.peer]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str, str]:
+    """One quick run shared by the tests below: (results, stdout, stderr)."""
+    out = tmp_path_factory.mktemp("bench") / "quick.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUBAUTH_")}
     # A generous bound against a hang, not a timing assertion.
     proc = subprocess.run(
@@ -42,7 +48,15 @@ def test_quick_run_reports_every_scenario_and_metric(tmp_path: Path) -> None:
         timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    results = json.loads(out.read_text())
+    return json.loads(out.read_text()), proc.stdout, proc.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_quick_run_reports_every_scenario_and_metric(
+    quick_run: tuple[dict[str, Any], str, str],
+) -> None:
+    results, stdout, stderr = quick_run
     assert set(results["backends"]) == {"sqlite", "postgresql"}
     for backend, data in results["backends"].items():
         for workers, config in data["configs"].items():
@@ -52,11 +66,15 @@ def test_quick_run_reports_every_scenario_and_metric(tmp_path: Path) -> None:
                 if m.get("skipped"):
                     # only the v3 route may be missing, and the run says so
                     assert sc.name == "introspect" and m["skipped"] == NOT_AVAILABLE
-                    assert f"{sc.name:<28} skipped: {NOT_AVAILABLE}" in proc.stderr
+                    assert f"{sc.name:<28} skipped: {NOT_AVAILABLE}" in stderr
                     continue
                 _check_measurement(m, f"{where} {sc.name}")
                 _check_measurement(config["ceiling"][sc.name], f"{where} ceiling {sc.name}")
-                assert set(config["ratios"][sc.name]) == {"vs_ceiling", "vs_peer"}
+                assert set(config["ratios"][sc.name]) == {
+                    "vs_ceiling",
+                    "vs_peer",
+                    "vs_oidc_provider",
+                }
                 if sc.peer:
                     _check_measurement(config["peer"][sc.name], f"{where} peer {sc.name}")
         by_size = data["scale"]["by_size"]
@@ -70,4 +88,29 @@ def test_quick_run_reports_every_scenario_and_metric(tmp_path: Path) -> None:
         for window in ("without", "during"):
             assert {"rps", "p50_ms", "p99_ms", "max_ms", "errors"} <= set(purge[window])
     assert results["targets"], "no target was checked"
-    assert "Targets:" in proc.stdout
+    assert "Targets:" in stdout
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_quick_run_measures_oidc_provider_on_postgresql_beside_django_oauth_toolkit(
+    quick_run: tuple[dict[str, Any], str, str],
+) -> None:
+    results, stdout, _ = quick_run
+    missing = node_missing()
+    if missing:
+        # In CI the run itself fails without node (bench/runner.py), so this is local only.
+        assert results["meta"]["oidc_provider"] == f"not run: {missing}"
+        pytest.skip(f"oidc-provider needs node and npm: {missing}")
+    assert results["meta"]["oidc_provider"] == "measured on postgresql"
+    for workers, config in results["backends"]["postgresql"]["configs"].items():
+        assert set(config["oidc_provider"]) == set(PEER_SCENARIOS)
+        for name in PEER_SCENARIOS:
+            where = f"postgresql w{workers} oidc-provider {name}"
+            _check_measurement(config["oidc_provider"][name], where)
+            assert config["oidc_provider"][name]["errors"] == 0, where
+            assert config["ratios"][name]["vs_oidc_provider"] is not None, where
+    # it has no SQLite adapter here: nothing is reported for it there
+    for config in results["backends"]["sqlite"]["configs"].values():
+        assert config["oidc_provider"] == {}
+    assert " oidc introspect " in stdout  # its rows are in the printed table

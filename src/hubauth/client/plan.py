@@ -109,8 +109,8 @@ def usable(tokens: TokenSet, now_ms: int, timing: Timing, rejected: str | None =
 def retry_delay_s(exc: RetryLater, consecutive_failures: int, timing: Timing) -> float:
     """``Retry-After`` when the server sent one, else exponential backoff."""
     if exc.retry_after is not None:
-        return exc.retry_after
-    return min(timing.backoff_s * 2 ** max(0, consecutive_failures - 1), timing.max_backoff_s)
+        return float(exc.retry_after)
+    return min(timing.backoff_s * 2.0 ** max(0, consecutive_failures - 1), timing.max_backoff_s)
 
 
 def response_may_be_lost(exc: RetryLater) -> bool:

@@ -28,11 +28,13 @@ def path(name: str) -> Any:
 
 
 def raw(name: str) -> bytes:
-    return path(name).read_bytes()
+    data: bytes = path(name).read_bytes()
+    return data
 
 
 @functools.cache
 def load(name: str) -> dict[str, Any]:
     if name not in NAMES:
         raise KeyError(f"no contract named {name!r}")
-    return orjson.loads(raw(name))
+    document: dict[str, Any] = orjson.loads(raw(name))
+    return document

@@ -29,7 +29,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -180,9 +180,9 @@ async def _refusal(
         return "exp"
     if (iat is not None and not _is_time(iat)) or (nbf is not None and not _is_time(nbf)):
         return "times"
-    if (iat is not None and iat > now_s + LEEWAY_S) or (nbf is not None and nbf > now_s + LEEWAY_S):
+    if (_is_time(iat) and iat > now_s + LEEWAY_S) or (_is_time(nbf) and nbf > now_s + LEEWAY_S):
         return "not_yet_valid"
-    start = iat if iat is not None else now_s
+    start = iat if _is_time(iat) else now_s
     if exp - start > ctx.policy.client_assertion_max_lifetime_s:
         return "lifetime"
     jti = claims.get("jti")
@@ -191,11 +191,11 @@ async def _refusal(
     # Unkeyed: a jti is no secret, and a keyed digest would differ between nodes that disagree
     # about the newest server key mid-rotation, letting a replay through on the other node.
     jti_hash = hashlib.sha256(f"client_assertion:{app.app_id}:{jti}".encode()).digest()
-    expires_ms = (exp + LEEWAY_S) * 1000
+    expires_ms = int((exp + LEEWAY_S) * 1000)
     if not await ctx.store.use_assertion_jti(jti_hash, app.app_id, expires_ms):
         return "replay"
     return None
 
 
-def _is_time(value: object) -> bool:
+def _is_time(value: object) -> TypeGuard[int | float]:
     return type(value) is int or (type(value) is float and value == value)

@@ -9,7 +9,7 @@ from hubauth.core import clients, token_params, tokens
 from hubauth.core.context import Context
 from hubauth.core.errors import TokenNotFound
 from hubauth.core.metadata import live_refresh_token
-from hubauth.core.models import App
+from hubauth.core.models import AccessTokenRecord, App, RefreshTokenRecord
 from hubauth.core.token_params import TokenKind
 
 
@@ -55,6 +55,7 @@ async def revoke_token(ctx: Context, params: Mapping[str, str]) -> None:
         return
     token_hash = ctx.hasher.candidates(query.token)
     for kind in query.lookup_order():
+        owner: RefreshTokenRecord | AccessTokenRecord | None
         if kind is TokenKind.REFRESH:
             owner = await ctx.store.find_refresh_token(token_hash)
         else:

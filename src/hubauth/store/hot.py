@@ -54,7 +54,8 @@ class Statement:
     def __init__(self, stmt: ClauseElement, dialect: Any) -> None:
         compiled = stmt.compile(dialect=dialect)
         self.sql = str(compiled)
-        self.names = tuple(compiled.positiontup or ())
+        # positiontup exists on positional-paramstyle compilations only (asyncpg, sqlite3).
+        self.names: tuple[str, ...] = tuple(getattr(compiled, "positiontup", None) or ())
 
     def args(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(params[name] for name in self.names)
@@ -111,7 +112,8 @@ class PostgresHotPath:
 
     async def fetch_one(self, stmt: Statement, params: Mapping[str, Any]) -> Row | None:
         async with asyncio.timeout(self._timeout), self._pool.connection() as conn:
-            return await conn.fetchrow(stmt.sql, *stmt.args(params))
+            row: Row | None = await conn.fetchrow(stmt.sql, *stmt.args(params))
+            return row
 
     async def transaction(self, guards: Sequence[Step], steps: Sequence[Step]) -> bool:
         async with asyncio.timeout(self._timeout), self._pool.connection() as conn:
@@ -202,7 +204,8 @@ class SqliteHotPath:
     async def fetch_one(self, stmt: Statement, params: Mapping[str, Any]) -> Row | None:
         args = stmt.args(params)
         try:
-            return self._read_connection().execute(stmt.sql, args).fetchone()
+            row: Row | None = self._read_connection().execute(stmt.sql, args).fetchone()
+            return row
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise

@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 
 import asyncpg
 
 
-class PoolClosed(asyncpg.InterfaceError):
+class PoolClosed(asyncpg.InterfaceError):  # type: ignore[misc]  # asyncpg ships no type hints
     """The store is shutting down."""
 
 
@@ -118,7 +119,7 @@ class LeanPool:
             if turn.done():
                 continue
             task = asyncio.ensure_future(self._open())
-            task.add_done_callback(lambda t, turn=turn: _deliver(t, turn, self))
+            task.add_done_callback(functools.partial(_deliver, turn=turn, pool=self))
             return
 
     async def close(self) -> None:

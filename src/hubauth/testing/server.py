@@ -45,7 +45,8 @@ from hubauth.core.devplane import DevPlane
 from hubauth.core.models import RefreshPolicy
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
-from hubauth.store.sql import SqlStore, create_engine
+from hubauth.store.engine import create_engine
+from hubauth.store.sql import SqlStore
 from hubauth.testing.faults import Faults, Traffic
 from hubauth.testing.seeding import SeededInstall, seed_install
 from hubauth.web.app import create_app
@@ -257,7 +258,8 @@ class HubAuthServer:
                     access_log=False,
                     # A test server has nothing worth draining: a request still sleeping in
                     # injected latency must not hold up the test's teardown.
-                    timeout_graceful_shutdown=0.5,
+                    # uvicorn annotates this int but uses it as float seconds (asyncio.wait_for).
+                    timeout_graceful_shutdown=0.5,  # type: ignore[arg-type]
                 )
             )
             assert self._sock is not None

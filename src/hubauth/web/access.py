@@ -57,7 +57,8 @@ def _rematch(scope: Scope) -> BaseRoute | None:
     for route in getattr(app, "routes", ()):
         match, _ = route.matches(scope)
         if match is Match.FULL:
-            return route
+            found: BaseRoute = route
+            return found
     return None
 
 
@@ -115,5 +116,6 @@ class AccessMiddleware:
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", ()):
         if key == name:
-            return value.decode("latin-1")
+            text: str = value.decode("latin-1")
+            return text
     return None

@@ -105,7 +105,8 @@ def _sign_in_guard(state: Any) -> SignInGuard:
 
 
 def _ctx(request: Request) -> Context:
-    return request.app.state.ctx
+    ctx: Context = request.app.state.ctx
+    return ctx
 
 
 class _Stop(Exception):
@@ -122,7 +123,8 @@ async def _session(request: Request) -> Session:
         ctx = _ctx(request)
         cached = await _sessions(request).load(ctx.store, request, ctx.now_ms())
         request.scope["state"]["authorize_session"] = cached
-    return cached
+    session: Session = cached
+    return session
 
 
 def _sessions(request: Request) -> SessionStore:

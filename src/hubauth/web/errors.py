@@ -34,7 +34,11 @@ _CATEGORY_BY_STATUS = {
 
 
 def request_id(request: Request) -> str:
-    return request.scope.get("state", {}).get("request_id", "00000000-0000-0000-0000-000000000000")
+    rid: str = request.scope.get("state", {}).get("request_id", _NO_REQUEST_ID)
+    return rid
+
+
+_NO_REQUEST_ID = "00000000-0000-0000-0000-000000000000"
 
 
 def token_error_response(request: Request, exc: TokenError) -> Response:
