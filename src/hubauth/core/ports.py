@@ -210,6 +210,35 @@ class Store(Protocol):
 
     async def set_app_jwks(self, app_id: int, jwks: str | None, now_ms: int) -> bool: ...
 
+    async def update_app(
+        self,
+        app_id: int,
+        *,
+        name: str,
+        redirect_uris: Sequence[str],
+        scopes: Sequence[str],
+        optional_scopes: Sequence[str],
+        refresh_policy: RefreshPolicy,
+    ) -> bool:
+        """Replace an app's registered metadata; False when there is no such app."""
+        ...
+
+    async def delete_app(self, app_id: int) -> dict[str, int] | None:
+        """Delete an app with every token, code, install, key and registration of it; the
+        counts of what went, or None when there is no such app."""
+        ...
+
+    async def save_registration(
+        self, app_id: int, token_hash: bytes, key_id: str | None, auth_method: str, now_ms: int
+    ) -> None:
+        """Store (or replace) a dynamically registered client's registration token digest
+        (made under server key ``key_id``, as client secrets are)."""
+        ...
+
+    async def find_registration(self, app_id: int) -> tuple[bytes, str | None, str] | None:
+        """The registration token digest, its key id and the auth method of a client."""
+        ...
+
     async def find_app_jwks(self, app_id: int) -> str | None: ...
 
     async def use_assertion_jti(self, jti_hash: bytes, app_id: int, expires_ms: int) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hubauth.core.models import DevEvent, InstallSummary, QueuedFault
+from hubauth.store.errors import unavailable_on_db_loss
 from hubauth.store.schema import (
     access_tokens,
     dev_events,
@@ -23,7 +24,6 @@ from hubauth.store.schema import (
     metadata,
     refresh_tokens,
 )
-from hubauth.store.sql import _unavailable_on_db_loss
 
 
 def _fault(row: Row[Any]) -> QueuedFault:
@@ -47,21 +47,21 @@ class SqlDevStore:
         self.engine = engine
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def get_value(self, name: str) -> int | None:
         async with self.engine.connect() as conn:
             stmt = select(dev_values.c.value).where(dev_values.c.name == name)
             value = (await conn.execute(stmt)).scalar_one_or_none()
         return None if value is None else int(value)
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def set_value(self, name: str, value: int) -> None:
         row = self._insert(dev_values).values(name=name, value=value)
         upsert = row.on_conflict_do_update(index_elements=["name"], set_={"value": value})
         async with self.engine.begin() as conn:
             await conn.execute(upsert)
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def add_value(self, name: str, delta: int) -> int:
         row = self._insert(dev_values).values(name=name, value=delta)
         upsert = row.on_conflict_do_update(
@@ -70,19 +70,19 @@ class SqlDevStore:
         async with self.engine.begin() as conn:
             return int((await conn.execute(upsert)).scalar_one())
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def values(self, prefix: str) -> dict[str, int]:
         stmt = select(dev_values).where(dev_values.c.name.startswith(prefix, autoescape=True))
         async with self.engine.connect() as conn:
             return {row.name: int(row.value) for row in await conn.execute(stmt)}
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def delete_values(self, prefix: str) -> None:
         stmt = delete(dev_values).where(dev_values.c.name.startswith(prefix, autoescape=True))
         async with self.engine.begin() as conn:
             await conn.execute(stmt)
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def add_fault(self, fault: QueuedFault) -> int:
         stmt = (
             insert(dev_faults)
@@ -101,7 +101,7 @@ class SqlDevStore:
         async with self.engine.begin() as conn:
             return int((await conn.execute(stmt)).scalar_one())
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def list_faults(self) -> list[QueuedFault]:
         stmt = (
             select(dev_faults)
@@ -111,7 +111,7 @@ class SqlDevStore:
         async with self.engine.connect() as conn:
             return [_fault(row) for row in await conn.execute(stmt)]
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def take_fault(self, fault_id: int) -> QueuedFault | None:
         taken = (
             update(dev_faults)
@@ -129,7 +129,7 @@ class SqlDevStore:
             row = (await conn.execute(unlimited)).first()
         return None if row is None else _fault(row)
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def clear_faults(self, kind: str | None = None, path_prefix: str | None = None) -> int:
         stmt = delete(dev_faults)
         if kind is not None:
@@ -139,7 +139,7 @@ class SqlDevStore:
         async with self.engine.begin() as conn:
             return int((await conn.execute(stmt)).rowcount)
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def record_event(self, at_ms: int, event: str, fields: str, keep: int) -> None:
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -151,7 +151,7 @@ class SqlDevStore:
             # Bounded: a long dev session must not grow the table without limit.
             await conn.execute(delete(dev_events).where(dev_events.c.event_id <= newest - keep))
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def recent_events(self, limit: int) -> list[DevEvent]:
         stmt = select(dev_events).order_by(dev_events.c.event_id.desc()).limit(limit)
         async with self.engine.connect() as conn:
@@ -160,7 +160,7 @@ class SqlDevStore:
                 for row in await conn.execute(stmt)
             ]
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def token_hash_by_id(self, kind: str, row_id: int) -> bytes | None:
         if kind == "refresh_token":
             stmt = select(refresh_tokens.c.token_hash).where(refresh_tokens.c.refresh_id == row_id)
@@ -170,7 +170,7 @@ class SqlDevStore:
             value = (await conn.execute(stmt)).scalar_one_or_none()
         return None if value is None else bytes(value)
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def expire_access_token(self, token_hash: bytes, now_ms: int) -> bool:
         stmt = (
             update(access_tokens)
@@ -186,7 +186,7 @@ class SqlDevStore:
         async with self.engine.begin() as conn:
             return bool((await conn.execute(stmt)).rowcount)
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def list_installs(self) -> list[InstallSummary]:
         stmt = select(installs).order_by(installs.c.install_id.desc()).limit(200)
         async with self.engine.connect() as conn:
@@ -203,7 +203,7 @@ class SqlDevStore:
                 for row in await conn.execute(stmt)
             ]
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def erase_everything(self) -> None:
         async with self.engine.begin() as conn:
             # Every table, children before parents (so no foreign key breaks), including

@@ -27,7 +27,16 @@ from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
 from hubauth.store.devplane import SqlDevStore
 from hubauth.store.sql import SqlStore
-from hubauth.web import appinstalls, authorize, devmode, discovery, oauth_v1, oauth_v3, ops
+from hubauth.web import (
+    appinstalls,
+    authorize,
+    devmode,
+    discovery,
+    oauth_v1,
+    oauth_v3,
+    ops,
+    registration,
+)
 from hubauth.web.access import AccessMiddleware
 from hubauth.web.errors import EXCEPTION_HANDLERS
 from hubauth.web.health import MigrationCheck
@@ -52,6 +61,7 @@ def route_table(*, dev: bool = False) -> list[BaseRoute]:
         *oauth_v3.routes,
         *appinstalls.routes,
         *discovery.routes,
+        *registration.routes,
         *authorize.routes,
         *ops.routes,
         *(devmode.routes if dev else ()),
