@@ -32,16 +32,17 @@ from typing import Any
 import orjson
 
 from bench.ceiling_app import bare_app
-from hubauth.config import load_settings
+from hubauth.config import Settings, load_settings
 from hubauth.core import authorization
 from hubauth.core.clock import SystemClock
 from hubauth.core.context import Context
+from hubauth.core.models import IssuedTokens
 from hubauth.core.token_endpoint import token_request
 from hubauth.core.tokens import TokenHasher
 from hubauth.logs import configure_logging
 from hubauth.store import migrate
 from hubauth.store.sql import SqlStore
-from hubauth.testing.seeding import seed_install
+from hubauth.testing.seeding import SeededInstall, seed_install
 from hubauth.web.app import create_app
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -96,13 +97,10 @@ async def _time(app: ASGIApp, method: str, path: str, body: bytes, n: int) -> fl
     return (time.perf_counter() - started) / n * 1e6
 
 
-async def run(n: int, profile: str | None, workdir: Path, url: str | None) -> None:
-    url = url or f"sqlite:///{workdir / 'inprocess.db'}"
-    log_path = workdir / "server.log"
-    store = SqlStore.from_url(url)
-    await migrate.upgrade(store.engine)
-    base = {"database_url": url, "secret_key": "k" * 64}
-    settings = load_settings(**base)
+async def install_and_redeem(
+    store: SqlStore, settings: Settings
+) -> tuple[SeededInstall, IssuedTokens]:
+    """An app installed on a hub and its code redeemed: the tokens the benchmarks present."""
     ctx = Context(
         store=store,
         clock=SystemClock(),
@@ -131,6 +129,17 @@ async def run(n: int, profile: str | None, workdir: Path, url: str | None) -> No
             "client_secret": seeded.client_secret,
         },
     )
+    return seeded, issued
+
+
+async def run(n: int, profile: str | None, workdir: Path, url: str | None) -> None:
+    url = url or f"sqlite:///{workdir / 'inprocess.db'}"
+    log_path = workdir / "server.log"
+    store = SqlStore.from_url(url)
+    await migrate.upgrade(store.engine)
+    base = {"database_url": url, "secret_key": "k" * 64}
+    settings = load_settings(**base)
+    seeded, issued = await install_and_redeem(store, settings)
     refresh = issued.refresh_token
     lookup_path = f"/oauth/v1/refresh-tokens/{refresh}"
     access_path = f"/oauth/v1/access-tokens/{issued.access_token}"

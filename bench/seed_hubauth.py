@@ -44,6 +44,7 @@ REFRESH_COLS = (
     "scopes",
     "family_id",
     "created_ms",
+    "key_id",
 )
 ACCESS_COLS = (
     "token_hash",
@@ -56,6 +57,7 @@ ACCESS_COLS = (
     "family_id",
     "created_ms",
     "expires_ms",
+    "key_id",
 )
 CODE_COLS = (
     "code_hash",
@@ -67,6 +69,9 @@ CODE_COLS = (
     "redirect_uri",
     "created_ms",
     "expires_ms",
+    # the server key's id, as the server stores it: without it the first use of each seeded
+    # token would take the key-rotation re-hash path instead of the steady state
+    "key_id",
 )
 
 
@@ -161,7 +166,17 @@ async def seed(database_url: str, key: bytes, n_tokens: int, workdir: Path) -> S
             refresh = tokens.new_refresh_token("na1")
             access = tokens.new_access_token("na1")
             refresh_rows.append(
-                (hasher.hash(refresh), app.app_id, install_id, hub_id, user_id, scopes, family, now)
+                (
+                    hasher.hash(refresh),
+                    app.app_id,
+                    install_id,
+                    hub_id,
+                    user_id,
+                    scopes,
+                    family,
+                    now,
+                    hasher.key_id,
+                )
             )
             access_rows.append(
                 (
@@ -175,6 +190,7 @@ async def seed(database_url: str, key: bytes, n_tokens: int, workdir: Path) -> S
                     family,
                     now,
                     now + ACCESS_TTL_MS,
+                    hasher.key_id,
                 )
             )
             if rng.random() < keep:
@@ -222,6 +238,7 @@ async def mint_codes(s: Seeded, key: bytes, n: int, out: Path) -> Path:
                 REDIRECT_URI,
                 now,
                 now + 300_000,
+                hasher.key_id,
             )
         )
     await _bulk_insert(s.database_url, "auth_codes", CODE_COLS, rows)
@@ -250,6 +267,7 @@ async def add_expired_access_tokens(s: Seeded, key: bytes, n: int) -> None:
                     None,
                     now - 2 * 3600_000,
                     now - 3600_000,
+                    hasher.key_id,
                 )
             )
         await _bulk_insert(s.database_url, "access_tokens", ACCESS_COLS, rows)

@@ -25,7 +25,8 @@ from hubauth.core.clock import FrozenClock, SystemClock
 from hubauth.core.context import Context, Policy
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
-from hubauth.store.sql import SqlStore, create_engine
+from hubauth.store.engine import create_engine
+from hubauth.store.sql import SqlStore
 from hubauth.web.app import create_app
 from tests.support import (
     METRICS_TOKEN,

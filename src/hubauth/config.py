@@ -117,6 +117,17 @@ class Settings(BaseSettings):
         description="v1 refresh-token GET and DELETE also require the owning client's "
         "credentials (HTTP Basic); HubSpot requires only the token",
     )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Bearer token of the client registration and management API "
+        "(/oauth/register, RFC 7591/7592; >= 32 characters); unset: only registration "
+        "access tokens (and open registration, if on) are accepted",
+    )
+    open_registration: bool = Field(
+        False,
+        description="Anyone may register a client at POST /oauth/register (RFC 7591 open "
+        "registration); off: the admin token is required",
+    )
     resource_server_clients: str = Field(
         "",
         description="Comma-separated client_ids that may introspect any client's tokens "
@@ -242,7 +253,7 @@ class Settings(BaseSettings):
             raise ValueError(str(exc)) from None
         return value
 
-    @field_validator("secret_key", "metrics_token")
+    @field_validator("secret_key", "metrics_token", "admin_token")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
@@ -403,7 +414,7 @@ NOT_SETTINGS = frozenset(
 NOT_SETTINGS_PREFIXES = ("HUBAUTH_TEST_",)
 ENV_PREFIX = "HUBAUTH_"
 #: Values never echoed back in an error message.
-SECRET_FIELDS = frozenset({"secret_key", "secret_keys", "metrics_token"})
+SECRET_FIELDS = frozenset({"secret_key", "secret_keys", "metrics_token", "admin_token"})
 
 
 def env_name(key: str) -> str:

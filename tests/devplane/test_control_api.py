@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from hubauth.core.devplane import DevPlane
+from hubauth.core.devplane import CLOCK_OFFSET, REQUEST_COUNT_FLUSH_S, REQUESTS, DevPlane
 from hubauth.store.schema import metadata
 from tests.devplane.conftest import install_body, make_world, post, refresh_form
 
@@ -196,6 +197,52 @@ async def test_counters_count_grants_per_app_and_refreshes_per_token(
     assert set(counted["refreshes"]) == refresh_fps
     await dev.delete("/_hubauth/counters")
     assert (await dev.get("/_hubauth/counters")).json()["grants"] == {}
+
+
+async def test_plain_requests_are_counted_exactly_by_the_worker_that_reads_the_counters(
+    dev: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    tokens = (await post(dev, "/_hubauth/installs/tokens", install_body(world))).json()
+    await dev.delete("/_hubauth/counters")
+    for _ in range(5):  # plain requests: tallied in memory, not written one by one
+        assert (await dev.get("/healthz")).status_code == 200
+    await dev.post("/oauth/v1/token", data=refresh_form(world, tokens["refresh_token"]))
+    counted = (await dev.get("/_hubauth/counters")).json()
+    assert counted["requests"] == 6
+    assert counted["grants"] == {"refresh_token": 1}
+    await dev.get("/healthz")
+    await dev.delete("/_hubauth/counters")  # a tallied request before the reset is dropped
+    assert (await dev.get("/_hubauth/counters")).json()["requests"] == 0
+
+
+async def test_plain_request_counts_reach_the_database_for_other_workers_unasked(
+    dev: httpx.AsyncClient,
+) -> None:
+    plane = dev_plane(dev)
+    for _ in range(3):
+        assert (await dev.get("/healthz")).status_code == 200
+    # Another worker reads the database, not this worker's tally: the tally must get there
+    # by itself (within REQUEST_COUNT_FLUSH_S; the deadline only bounds a failing test).
+    deadline = asyncio.get_running_loop().time() + 10
+    while await plane.store.get_value(REQUESTS) != 3:
+        assert asyncio.get_running_loop().time() < deadline, "the request count was not written"
+        await asyncio.sleep(REQUEST_COUNT_FLUSH_S / 4)
+    assert plane.tally.pending == 0
+
+
+async def test_a_request_with_nothing_queued_never_reads_the_fault_table(
+    dev: httpx.AsyncClient,
+) -> None:
+    plane = dev_plane(dev)
+    assert await plane.store.request_state(CLOCK_OFFSET) == (None, False)
+    await post(dev, "/_hubauth/faults", {"kind": "request", "count": 1, "status": 503})
+    assert await plane.store.request_state(CLOCK_OFFSET) == (None, True)
+    assert (await dev.get("/healthz")).status_code == 503
+    # Used up: the flag drops, so the next requests skip the fault table again.
+    assert await plane.store.request_state(CLOCK_OFFSET) == (None, False)
+    assert (await dev.get("/healthz")).status_code == 200
+    await post(dev, "/_hubauth/clock/advance", {"seconds": 2})
+    assert await plane.store.request_state(CLOCK_OFFSET) == (2000, False)
 
 
 async def test_reset_empties_the_server(dev: httpx.AsyncClient, world: dict[str, Any]) -> None:

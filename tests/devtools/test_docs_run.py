@@ -10,6 +10,7 @@ and the ``pytest.ini`` block of docs/testing.md run in a fresh pytest project
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import shlex
 import subprocess
@@ -196,6 +197,19 @@ def check_resource_guard(block: Block) -> None:
     assert response.json()["category"] == "INVALID_AUTHENTICATION"
 
 
+def check_registration_request(block: Block) -> None:
+    """The registration example is a request the registration API accepts: its metadata passes
+    the same parse (tests/registration/ sends such requests to a real app)."""
+    from hubauth.core import registration as core_registration
+    from hubauth.web import registration
+
+    head, _, body = block.text.partition("\n\n")
+    assert head.splitlines()[0] == f"POST {registration.REGISTER_PATH}"
+    assert "Authorization: Bearer $HUBAUTH_ADMIN_TOKEN" in head
+    metadata = core_registration.parse_metadata(json.loads(body), registration.auth_methods())
+    assert metadata.refresh_policy is not None
+
+
 def check_diagram(block: Block) -> None:
     assert "load balancer" in block.text and "PostgreSQL" in block.text  # a picture, no code
 
@@ -213,6 +227,7 @@ CHECKS: list[tuple[Callable[[Block], bool], str]] = [
     (lambda b: b.lang == "ini" and "ExecStart=" in b.text, "systemd"),
     (lambda b: "load balancer" in b.text, "diagram"),
     (lambda b: b.marker == "resource-guard", "resource_guard"),
+    (lambda b: b.marker == "registration-request", "registration_request"),
 ]
 
 

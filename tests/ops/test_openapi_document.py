@@ -254,6 +254,70 @@ SCENARIOS[("authorization_server_metadata", 200)] = lambda env: env.up.get(
 )
 
 
+# --- client registration (RFC 7591/7592): env.up has no admin token, so a client registered
+# through the core answers with its registration access token, and POST /oauth/register is
+# driven on an app with open registration on.
+_CLIENT = {
+    "client_name": "openapi scenario",
+    "redirect_uris": ["https://scenario.example.test/cb"],
+    "scope": "oauth",
+}
+
+
+async def _registered(env: Env) -> tuple[str, dict[str, str]]:
+    from hubauth.core import registration
+    from hubauth.core.models import RefreshPolicy
+
+    metadata = registration.parse_metadata(_CLIENT, ["client_secret_post"])
+    made = await registration.register(env.ctx, metadata, RefreshPolicy.STATIC)
+    assert made.registration_access_token is not None
+    uri = f"/oauth/register/{made.app.client_id}"
+    return uri, {"Authorization": f"Bearer {made.registration_access_token}"}
+
+
+def _open_registration(body: dict[str, Any]) -> Scenario:
+    async def scenario(env: Env) -> httpx.Response:
+        from tests.support import TEST_KEY
+
+        settings = Settings(
+            database_url="sqlite:///unused.db", secret_key=TEST_KEY, open_registration=True
+        )
+        app = create_app(settings, store=env.ctx.store, contract_check=official_check)
+        async with app.router.lifespan_context(app), asgi_client(app) as c:
+            return await c.post("/oauth/register", json=body)
+
+    return scenario
+
+
+def _managed(method: str, suffix: str = "", body: dict[str, Any] | None = None) -> Scenario:
+    async def scenario(env: Env) -> httpx.Response:
+        uri, token = await _registered(env)
+        return await env.up.request(method, uri + suffix, json=body, headers=token)
+
+    return scenario
+
+
+_NO_TOKEN = {"Authorization": "Bearer nope"}
+SCENARIOS.update(
+    {
+        ("register_client", 201): _open_registration(_CLIENT),
+        ("register_client", 400): _open_registration({**_CLIENT, "redirect_uris": []}),
+        ("register_client", 401): lambda env: env.up.post("/oauth/register", json=_CLIENT),
+        ("read_client", 200): _managed("GET"),
+        ("read_client", 401): lambda env: env.up.get("/oauth/register/x", headers=_NO_TOKEN),
+        ("update_client", 200): _managed("PUT", "", {**_CLIENT, "client_name": "renamed"}),
+        ("update_client", 400): _managed("PUT", "", {**_CLIENT, "redirect_uris": ["ftp://x"]}),
+        ("update_client", 401): lambda env: env.up.put(
+            "/oauth/register/x", json=_CLIENT, headers=_NO_TOKEN
+        ),
+        ("delete_client", 204): _managed("DELETE"),
+        ("delete_client", 401): lambda env: env.up.delete("/oauth/register/x"),
+        ("rotate_client_secret", 200): _managed("POST", "/secret"),
+        ("rotate_client_secret", 401): lambda env: env.up.post("/oauth/register/x/secret"),
+    }
+)
+
+
 def _rate_limited(method: str, path: str, data: dict[str, str] | None = None) -> Scenario:
     """Two failing requests against an app that tolerates one failure: the second is 429."""
 

@@ -21,8 +21,9 @@ from hubauth.core.clock import FrozenClock, SystemClock
 from hubauth.core.context import Context
 from hubauth.core.token_endpoint import token_request
 from hubauth.core.tokens import TokenHasher
+from hubauth.store.admin import REFRESH_RETENTION_MS
 from hubauth.store.schema import access_tokens, auth_codes, refresh_tokens
-from hubauth.store.sql import REFRESH_RETENTION_MS, SqlStore
+from hubauth.store.sql import SqlStore
 from hubauth.web.app import create_app
 from tests.conftest import _migrate
 from tests.ops.conftest import asgi_client
@@ -125,8 +126,8 @@ async def test_purge_removes_only_dead_rows_in_batches(world: World) -> None:
     assert removed == 12 + 15 + 5
     assert await counts(world.store) == {"access_tokens": 2, "auth_codes": 2, "refresh_tokens": 9}
     # ceil(12/4)+1 + ceil(15/4) + ceil(5/4), plus one each for the (empty) install-page
-    # sessions and flows: never one statement for everything.
-    assert len(deletes) == 4 + 4 + 2 + 1 + 1
+    # sessions, install flows and used client-assertion jtis: never one statement for everything.
+    assert len(deletes) == 4 + 4 + 2 + 1 + 1 + 1
     for rt in live_refresh:
         record = await world.store.find_refresh_token(world.ctx.hasher.hash(rt))
         assert record is not None and record.revoked_ms is None

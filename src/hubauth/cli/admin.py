@@ -6,7 +6,6 @@ import os
 import secrets
 import sys
 import time
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,11 +21,10 @@ from hubauth.cli.common import (
     settings_from,
 )
 from hubauth.cli.errors import RuntimeFailure, UsageFailure
-from hubauth.core import authorization, scopes, tokens
+from hubauth.core import authorization, provisioning, scopes
 from hubauth.core.context import Context
 from hubauth.core.models import RefreshPolicy
 from hubauth.core.passwords import hash_password
-from hubauth.core.redirect_uris import RedirectUriRefused, check_registration
 from hubauth.store import directory
 
 
@@ -79,33 +77,25 @@ async def create_app(
     Scope names are checked against HubSpot's known scopes (a misspelling gets a "did you
     mean"); --custom-scopes accepts others. A scope is either required or optional.
     """
-    required = _scopes(required_scopes, "--scopes")
-    if not required:
-        raise UsageFailure("--scopes: an app needs at least one scope")
-    optional = _scopes(optional_scopes, "--optional-scopes")
-    try:
-        scopes.check_app_scopes(required, optional, allow_custom=custom_scopes)
-    except scopes.ScopeError as exc:
-        raise UsageFailure(exc.reason) from None
+    # parse first, so a malformed list is named by its flag (the core names its field)
+    _scopes(required_scopes, "--scopes")
+    _scopes(optional_scopes, "--optional-scopes")
     settings = settings_from(database_url)
-    try:
-        check_registration(redirect_uris, settings.redirect_uri_policy)
-    except RedirectUriRefused as exc:
-        raise click.BadParameter("\n".join(exc.problems), param_hint="--redirect-uri") from None
-    secret = tokens.new_client_secret()
     async with open_context(settings) as ctx:
-        app = await ctx.store.create_app(
-            client_id=tokens.new_client_id(),
-            client_secret_hash=ctx.hasher.hash_secret(secret),
-            client_secret_key_id=ctx.hasher.key_id,
-            name=name,
-            redirect_uris=redirect_uris,
-            scopes=required,
-            optional_scopes=optional,
-            is_private_distribution=is_private,
-            refresh_policy=RefreshPolicy(refresh_policy or settings.default_refresh_policy),
-            now_ms=ctx.now_ms(),
-        )
+        try:
+            created = await provisioning.create_app(
+                ctx,
+                name=name,
+                redirect_uris=redirect_uris,
+                required_scopes=required_scopes,
+                optional_scopes=optional_scopes,
+                refresh_policy=RefreshPolicy(refresh_policy or settings.default_refresh_policy),
+                is_private=is_private,
+                custom_scopes=custom_scopes,
+            )
+        except provisioning.ProvisioningError as exc:
+            raise _usage(exc) from None
+    app, secret = created.app, created.client_secret
     emit({"app_id": app.app_id, "client_id": app.client_id, "client_secret": secret}, as_json)
 
 
@@ -229,16 +219,15 @@ async def delete_app(app: str, yes: bool, database_url: str | None, as_json: boo
             f"delete app {app_id} and revoke all its tokens?", err=True
         ):
             raise UsageFailure("not deleted (pass --yes to skip the question)")
-        removed = await directory.delete_app(_engine(ctx), app_id)
+        removed = await provisioning.delete_app(ctx, app_id)
         if removed is None:
             raise RuntimeFailure(f"no app {app}; `hubauth apps list` shows the apps")
-        ctx.audit("app_deleted", app_id=app_id, refresh_tokens=removed.refresh_tokens)
     emit(
-        {"deleted": app_id, **asdict(removed)},
+        {"deleted": app_id, **removed},
         as_json,
-        f"deleted app {app_id}: revoked {removed.refresh_tokens} refresh token(s), "
-        f"{removed.access_tokens} access token(s), {removed.auth_codes} code(s), "
-        f"{removed.installs} install(s)",
+        f"deleted app {app_id}: revoked {removed['refresh_tokens']} refresh token(s), "
+        f"{removed['access_tokens']} access token(s), {removed['auth_codes']} code(s), "
+        f"{removed['installs']} install(s)",
     )
 
 
@@ -257,21 +246,11 @@ async def delete_app(app: str, yes: bool, database_url: str | None, as_json: boo
 async def rotate_secret(app: str, grace: int, database_url: str | None, as_json: bool) -> None:
     """Issue a new client secret and print it (once: only its hash is stored)."""
     settings = settings_from(database_url)
-    secret = tokens.new_client_secret()
     async with open_context(settings) as ctx:
         app_id = await _resolve_app(ctx, app)
         current = await ctx.store.find_app(app_id)
         assert current is not None  # _resolve_app found it
-        until = ctx.now_ms() + grace * 1000 if grace else None
-        await ctx.store.set_client_secret_hash(
-            app_id,
-            ctx.hasher.hash_secret(secret),
-            ctx.hasher.key_id,
-            previous_hash=current.client_secret_hash if grace else None,
-            previous_key_id=current.client_secret_key_id if grace else None,
-            previous_until_ms=until,
-        )
-        ctx.audit("client_secret_rotated", app_id=app_id, grace_s=grace)
+        secret, until = await provisioning.rotate_secret(ctx, current, grace)
     emit(
         {
             "app_id": app_id,
@@ -281,6 +260,15 @@ async def rotate_secret(app: str, grace: int, database_url: str | None, as_json:
         },
         as_json,
     )
+
+
+def _usage(exc: provisioning.ProvisioningError) -> click.ClickException:
+    """The core's refusal worded as the CLI's flags (``--scopes``, ``--redirect-uri``)."""
+    if exc.param == "redirect_uri":
+        return click.BadParameter(exc.reason, param_hint="--redirect-uri")
+    if exc.param == "scopes" and "at least one" in exc.reason:
+        return UsageFailure(f"--scopes: {exc.reason}")
+    return UsageFailure(exc.reason)
 
 
 async def _resolve_app(ctx: Context, app: str) -> int:

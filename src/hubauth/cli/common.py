@@ -17,7 +17,8 @@ from hubauth.core.clock import SystemClock
 from hubauth.core.context import Context
 from hubauth.core.ports import StoreUnavailable
 from hubauth.core.tokens import TokenHasher
-from hubauth.store.sql import Conflict, SqlStore
+from hubauth.store.errors import Conflict
+from hubauth.store.sql import SqlStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -6,7 +6,7 @@ import click
 
 from hubauth.cli.common import async_command, database_option, emit, json_option, settings_from
 from hubauth.store import migrate
-from hubauth.store.sql import create_engine
+from hubauth.store.engine import create_engine
 
 
 @click.group()

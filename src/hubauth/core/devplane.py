@@ -14,6 +14,8 @@ clock offset, the same queued faults and the same counters:
   times across workers;
 * counters: requests, grants by type, grants per app (by ``client_id``) and refreshes per
   refresh token (by fingerprint), counted before any fault, as HubSpot would have seen them.
+  A token request writes its counters at once; plain requests are tallied per worker and
+  written within :data:`REQUEST_COUNT_FLUSH_S` (:class:`RequestTally`).
 
 Refresh tokens are named by their *fingerprint*: the first 4 bytes of the token's stored HMAC,
 in hex (``hubauth tokens list`` shows the same prefix); values are never stored or shown.
@@ -21,6 +23,8 @@ in hex (``hubauth tokens list`` shows the same prefix); values are never stored 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,7 +44,7 @@ from hubauth.core.models import (
     QueuedFault,
     TokenSummary,
 )
-from hubauth.core.ports import DevStore
+from hubauth.core.ports import DevStore, StoreUnavailable
 
 #: The path under which the control API and dashboard live; never faulted, never counted.
 CONTROL_PREFIX = "/_hubauth"
@@ -65,6 +69,9 @@ EVENTS_KEPT = 200
 
 #: Ten years: an advance beyond it is a typo, not a test.
 MAX_ADVANCE_S = 10 * 365 * 24 * 3600
+
+#: How long a worker may hold the count of its plain (non-token) requests before writing it.
+REQUEST_COUNT_FLUSH_S = 0.2
 
 MAX_FAULT_COUNT = 10_000
 MAX_LATENCY_S = 60.0
@@ -125,6 +132,23 @@ class EventBuffer:
         return events
 
 
+class RequestTally:
+    """Plain requests (no ``grant_type``) counted in memory and written in batches: a database
+    write per request was most of developer mode's per-request cost (docs/performance.md).
+    The pending count is written before this worker reads the counters (so one worker's
+    figures are exact) and otherwise within :data:`REQUEST_COUNT_FLUSH_S`."""
+
+    def __init__(self) -> None:
+        self.pending = 0
+        self.flusher: asyncio.Task[None] | None = None
+        #: A reader of the counters waits for a write of the count that is under way.
+        self.writing = asyncio.Lock()
+
+    def take(self) -> int:
+        taken, self.pending = self.pending, 0
+        return taken
+
+
 @dataclass(frozen=True, slots=True)
 class DevPlane:
     """What the developer controls act on: the server's context, its movable clock (the one
@@ -134,6 +158,7 @@ class DevPlane:
     store: DevStore
     clock: OffsetClock
     events: EventBuffer | None = field(default=None)
+    tally: RequestTally = field(default_factory=RequestTally)
 
 
 # --- audit -------------------------------------------------------------------------------------
@@ -154,12 +179,16 @@ async def audit(plane: DevPlane, action: str, **fields: object) -> None:
 
 
 async def flush_events(plane: DevPlane) -> None:
-    """Write the buffered audit events (grants, refreshes, revocations) for the dashboard."""
+    """Write the buffered audit events (grants, refreshes, revocations) for the dashboard:
+    all of them in one transaction, and no database work at all when there are none (most
+    requests, e.g. token lookups, emit none)."""
     if plane.events is None:
         return
-    for at_ms, event, fields in plane.events.drain():
-        await plane.store.record_event(
-            at_ms, event, orjson.dumps(fields, default=str).decode(), EVENTS_KEPT
+    drained = plane.events.drain()
+    if drained:
+        await plane.store.record_events(
+            [(at, event, orjson.dumps(f, default=str).decode()) for at, event, f in drained],
+            EVENTS_KEPT,
         )
 
 
@@ -176,9 +205,13 @@ class ClockState:
     offset_ms: int
 
 
-async def sync_clock(plane: DevPlane) -> None:
-    """Adopt the shared offset (another worker or node may have moved it)."""
-    plane.clock.set_offset_ms(await plane.store.get_value(CLOCK_OFFSET) or 0)
+async def sync_clock(plane: DevPlane) -> bool:
+    """Adopt the shared offset (another worker or node may have moved it); returns whether
+    any fault is queued. One read: the offset and the fault flag come from one statement, so
+    a request with nothing queued never reads the fault table's rows."""
+    offset, queued = await plane.store.request_state(CLOCK_OFFSET)
+    plane.clock.set_offset_ms(offset or 0)
+    return queued
 
 
 async def clock_state(plane: DevPlane) -> ClockState:
@@ -343,10 +376,15 @@ class RequestFaults:
 NO_FAULTS = RequestFaults()
 
 
-async def faults_for(plane: DevPlane, path: str, grant_type: str | None) -> RequestFaults:
+async def faults_for(
+    plane: DevPlane, path: str, grant_type: str | None, *, queued_any: bool = True
+) -> RequestFaults:
     """Take the faults that apply to a request: latency, then a request failure (any route
     under its prefix), then a refresh failure (refresh-token grants only). Each counted fault
-    is consumed once per request."""
+    is consumed once per request. ``queued_any=False`` (what :func:`sync_clock` read for this
+    request) skips the fault table."""
+    if not queued_any:
+        return NO_FAULTS
     queued = await plane.store.list_faults()
     if not queued:
         return NO_FAULTS
@@ -390,17 +428,49 @@ async def note_request(
     client_id: str | None = None,
     refresh_token: str | None = None,
 ) -> None:
-    """Count one request that reached the server (faults are applied after counting)."""
-    store = plane.store
-    await store.add_value(REQUESTS, 1)
+    """Count one request that reached the server (faults are applied after counting).
+
+    A token request writes every counter it moves in one transaction before it goes on, so
+    grants and refreshes are exact on every worker at once; a plain request is only tallied
+    (:class:`RequestTally`)."""
     if grant_type is None:
+        tally = plane.tally
+        tally.pending += 1
+        if tally.flusher is None:
+            tally.flusher = asyncio.create_task(_flush_later(plane))
         return
     kind = grant_type if grant_type in KNOWN_GRANTS else "other"
-    await store.add_value(GRANTS + kind, 1)
+    deltas = {REQUESTS: 1, GRANTS + kind: 1}
     if client_id and len(client_id) <= 64 and tokens.plausible_token(client_id):
-        await store.add_value(f"{APP_GRANTS}{client_id}.{kind}", 1)
+        deltas[f"{APP_GRANTS}{client_id}.{kind}"] = 1
     if kind == "refresh_token" and refresh_token and tokens.plausible_token(refresh_token):
-        await store.add_value(REFRESHES + refresh_fingerprint(plane.ctx, refresh_token), 1)
+        deltas[REFRESHES + refresh_fingerprint(plane.ctx, refresh_token)] = 1
+    await plane.store.add_values(deltas)
+
+
+async def flush_request_count(plane: DevPlane) -> None:
+    """Write this worker's pending count of plain requests (before reading the counters, and
+    when the server stops)."""
+    tally = plane.tally
+    if tally.flusher is not None and tally.flusher is not asyncio.current_task():
+        tally.flusher.cancel()
+        tally.flusher = None
+    async with tally.writing:
+        pending = tally.take()
+        if pending:
+            try:
+                await plane.store.add_values({REQUESTS: pending})
+            except BaseException:
+                tally.pending += pending  # counted by the next write instead
+                raise
+
+
+async def _flush_later(plane: DevPlane) -> None:
+    await asyncio.sleep(REQUEST_COUNT_FLUSH_S)
+    plane.tally.flusher = None
+    # On an outage the count stays pending for the next write.
+    with contextlib.suppress(StoreUnavailable):
+        await flush_request_count(plane)
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,6 +484,7 @@ class Counters:
 
 
 async def counters(plane: DevPlane) -> Counters:
+    await flush_request_count(plane)
     values = await plane.store.values(COUNT)
     app_grants: dict[str, dict[str, int]] = {}
     for name, value in values.items():
@@ -431,7 +502,9 @@ async def counters(plane: DevPlane) -> Counters:
 
 
 async def reset_counters(plane: DevPlane) -> None:
-    await plane.store.delete_values(COUNT)
+    async with plane.tally.writing:  # requests before the reset are not counted after it
+        plane.tally.take()
+        await plane.store.delete_values(COUNT)
     await audit(plane, "counters_reset")
 
 
@@ -583,7 +656,9 @@ async def revoke_token(plane: DevPlane, ref: TokenRef) -> tuple[str, str]:
 
 async def reset(plane: DevPlane) -> None:
     """Empty the server: no apps, hubs, users, tokens, faults, counters; real time again."""
-    await plane.store.erase_everything()
+    async with plane.tally.writing:
+        plane.tally.take()
+        await plane.store.erase_everything()
     plane.clock.set_offset_ms(0)
     await audit(plane, "reset")
 

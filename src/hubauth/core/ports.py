@@ -10,7 +10,7 @@ never read-then-write, so two racing requests (or two nodes) cannot both win.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from hubauth.core.clock import Clock
@@ -210,6 +210,35 @@ class Store(Protocol):
 
     async def set_app_jwks(self, app_id: int, jwks: str | None, now_ms: int) -> bool: ...
 
+    async def update_app(
+        self,
+        app_id: int,
+        *,
+        name: str,
+        redirect_uris: Sequence[str],
+        scopes: Sequence[str],
+        optional_scopes: Sequence[str],
+        refresh_policy: RefreshPolicy,
+    ) -> bool:
+        """Replace an app's registered metadata; False when there is no such app."""
+        ...
+
+    async def delete_app(self, app_id: int) -> dict[str, int] | None:
+        """Delete an app with every token, code, install, key and registration of it; the
+        counts of what went, or None when there is no such app."""
+        ...
+
+    async def save_registration(
+        self, app_id: int, token_hash: bytes, key_id: str | None, auth_method: str, now_ms: int
+    ) -> None:
+        """Store (or replace) a dynamically registered client's registration token digest
+        (made under server key ``key_id``, as client secrets are)."""
+        ...
+
+    async def find_registration(self, app_id: int) -> tuple[bytes, str | None, str] | None:
+        """The registration token digest, its key id and the auth method of a client."""
+        ...
+
     async def find_app_jwks(self, app_id: int) -> str | None: ...
 
     async def use_assertion_jti(self, jti_hash: bytes, app_id: int, expires_ms: int) -> bool:
@@ -294,6 +323,16 @@ class DevStore(Protocol):
 
     async def get_value(self, name: str) -> int | None: ...
 
+    async def request_state(self, name: str) -> tuple[int | None, bool]:
+        """What every request of a dev server reads, in one statement: the value ``name``
+        (the clock offset) and whether any fault is queued (so that the fault table is read
+        only when something is)."""
+        ...
+
+    async def add_values(self, deltas: Mapping[str, int]) -> None:
+        """Add each delta (creating values at 0), all in one transaction."""
+        ...
+
     async def set_value(self, name: str, value: int) -> None: ...
 
     async def add_value(self, name: str, delta: int) -> int:
@@ -318,6 +357,11 @@ class DevStore(Protocol):
         ...
 
     async def record_event(self, at_ms: int, event: str, fields: str, keep: int) -> None: ...
+
+    async def record_events(self, events: Sequence[tuple[int, str, str]], keep: int) -> None:
+        """Record ``(at_ms, event, fields)`` rows in one transaction, keeping the last
+        ``keep``."""
+        ...
 
     async def recent_events(self, limit: int) -> list[DevEvent]: ...
 

@@ -54,19 +54,8 @@ async def create_app(
     if not name.strip():
         raise ProvisioningError("name", "must not be empty")
     required = parse_scopes(required_scopes, "scopes")
-    if not required:
-        raise ProvisioningError("scopes", "an app needs at least one scope")
     optional = parse_scopes(optional_scopes, "optional_scopes")
-    try:
-        scopes.check_app_scopes(required, optional, allow_custom=custom_scopes)
-    except scopes.ScopeError as exc:
-        raise ProvisioningError("scopes", exc.reason) from None
-    if not redirect_uris:
-        raise ProvisioningError("redirect_uri", "an app needs at least one redirect URI")
-    try:
-        check_registration(redirect_uris, ctx.policy.redirect_uri_policy)
-    except RedirectUriRefused as exc:
-        raise ProvisioningError("redirect_uri", "\n".join(exc.problems)) from None
+    check_app(ctx, required, optional, redirect_uris, custom_scopes=custom_scopes)
     secret = tokens.new_client_secret()
     app = await ctx.store.create_app(
         client_id=tokens.new_client_id(),
@@ -81,6 +70,57 @@ async def create_app(
         now_ms=ctx.now_ms(),
     )
     return CreatedApp(app, secret)
+
+
+def check_app(
+    ctx: Context,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    redirect_uris: Sequence[str],
+    *,
+    custom_scopes: bool = False,
+) -> None:
+    """What an app may be registered with (the CLI, the developer API, RFC 7591 registration):
+    at least one required scope, catalogue scopes (:func:`hubauth.core.scopes.check_app_scopes`)
+    and redirect URIs the registration policy accepts."""
+    if not required:
+        raise ProvisioningError("scopes", "an app needs at least one scope")
+    try:
+        scopes.check_app_scopes(required, optional, allow_custom=custom_scopes)
+    except scopes.ScopeError as exc:
+        raise ProvisioningError("scopes", exc.reason) from None
+    if not redirect_uris:
+        raise ProvisioningError("redirect_uri", "an app needs at least one redirect URI")
+    try:
+        check_registration(redirect_uris, ctx.policy.redirect_uri_policy)
+    except RedirectUriRefused as exc:
+        raise ProvisioningError("redirect_uri", "\n".join(exc.problems)) from None
+
+
+async def rotate_secret(ctx: Context, app: App, grace_s: int = 0) -> tuple[str, int | None]:
+    """A new client secret for ``app`` (returned once; only its HMAC is stored). With
+    ``grace_s`` the old one keeps working that long; returns the secret and that deadline."""
+    secret = tokens.new_client_secret()
+    until = ctx.now_ms() + grace_s * 1000 if grace_s else None
+    await ctx.store.set_client_secret_hash(
+        app.app_id,
+        ctx.hasher.hash_secret(secret),
+        ctx.hasher.key_id,
+        previous_hash=app.client_secret_hash if grace_s else None,
+        previous_key_id=app.client_secret_key_id if grace_s else None,
+        previous_until_ms=until,
+    )
+    ctx.audit("client_secret_rotated", app_id=app.app_id, grace_s=grace_s)
+    return secret, until
+
+
+async def delete_app(ctx: Context, app_id: int) -> dict[str, int] | None:
+    """Delete an app and revoke everything of it (tokens, codes, installs, keys, its
+    registration); the counts, or None when there is no such app."""
+    removed = await ctx.store.delete_app(app_id)
+    if removed is not None:
+        ctx.audit("app_deleted", app_id=app_id, refresh_tokens=removed["refresh_tokens"])
+    return removed
 
 
 async def create_hub(

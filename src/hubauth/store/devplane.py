@@ -2,18 +2,38 @@
 
 Every write is a single statement in its own transaction: on SQLite a statement that starts
 by writing waits on the busy timeout instead of failing, so several workers can share it.
+
+What every request of a dev server does (read the clock offset and whether a fault is queued,
+count the request, record audit events) runs on the server store's raw-driver path
+(``store/hot.py``): on SQLite a read in the event loop and one writer-thread hop per write
+transaction, on PostgreSQL one autocommit round trip. Through SQLAlchemy's async layer the
+same work cost about 20 ms per request (docs/performance.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hubauth.core.models import DevEvent, InstallSummary, QueuedFault
+from hubauth.store.errors import unavailable_on_db_loss
+from hubauth.store.hot import HotPath, Statement
 from hubauth.store.schema import (
     access_tokens,
     dev_events,
@@ -23,7 +43,6 @@ from hubauth.store.schema import (
     metadata,
     refresh_tokens,
 )
-from hubauth.store.sql import _unavailable_on_db_loss
 
 
 def _fault(row: Row[Any]) -> QueuedFault:
@@ -43,25 +62,83 @@ def _fault(row: Row[Any]) -> QueuedFault:
 class SqlDevStore:
     """:class:`~hubauth.core.ports.DevStore` over the server's engine."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, hot: HotPath) -> None:
         self.engine = engine
+        self._hot = hot
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        offset = select(dev_values.c.value).where(dev_values.c.name == bindparam("n"))
+        queued = exists().where(
+            or_(dev_faults.c.remaining.is_(None), dev_faults.c.remaining > literal_column("0"))
+        )
+        self._state = hot.compile(
+            select(offset.scalar_subquery().label("value"), queued.label("queued"))
+        )
+        #: One multi-row upsert per number of counters a request moves (at most 4): one
+        #: statement, so on PostgreSQL one autocommit round trip instead of a transaction.
+        self._adds: dict[int, Statement] = {}
+        self._event = hot.compile(
+            insert(dev_events).values(
+                at_ms=bindparam("at"), event=bindparam("ev"), fields=bindparam("f")
+            )
+        )
+        newest = select(func.max(dev_events.c.event_id)).scalar_subquery()
+        self._prune = hot.compile(
+            delete(dev_events).where(dev_events.c.event_id <= newest - bindparam("keep"))
+        )
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
+    async def request_state(self, name: str) -> tuple[int | None, bool]:
+        row = await self._hot.fetch_one(self._state, {"n": name})
+        if row is None:  # a SELECT without FROM always has its one row
+            return None, True
+        value = row["value"]
+        return (None if value is None else int(value)), bool(row["queued"])
+
+    def _add_rows(self, rows: int) -> Statement:
+        stmt = self._adds.get(rows)
+        if stmt is None:
+            add = self._insert(dev_values).values(
+                [{"name": bindparam(f"n{i}"), "value": bindparam(f"d{i}")} for i in range(rows)]
+            )
+            stmt = self._adds[rows] = self._hot.compile(
+                add.on_conflict_do_update(
+                    index_elements=["name"],
+                    set_={"value": dev_values.c.value + add.excluded.value},
+                )
+            )
+        return stmt
+
+    @unavailable_on_db_loss
+    async def add_values(self, deltas: Mapping[str, int]) -> None:
+        if deltas:
+            params: dict[str, Any] = {}
+            for i, (name, delta) in enumerate(deltas.items()):
+                params[f"n{i}"], params[f"d{i}"] = name, delta
+            await self._hot.transaction([], [(self._add_rows(len(deltas)), params)])
+
+    @unavailable_on_db_loss
+    async def record_events(self, events: Sequence[tuple[int, str, str]], keep: int) -> None:
+        if not events:
+            return
+        steps = [(self._event, {"at": at, "ev": ev, "f": f}) for at, ev, f in events]
+        # Bounded: a long dev session must not grow the table without limit.
+        await self._hot.transaction([], [*steps, (self._prune, {"keep": keep})])
+
+    @unavailable_on_db_loss
     async def get_value(self, name: str) -> int | None:
         async with self.engine.connect() as conn:
             stmt = select(dev_values.c.value).where(dev_values.c.name == name)
             value = (await conn.execute(stmt)).scalar_one_or_none()
         return None if value is None else int(value)
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def set_value(self, name: str, value: int) -> None:
         row = self._insert(dev_values).values(name=name, value=value)
         upsert = row.on_conflict_do_update(index_elements=["name"], set_={"value": value})
         async with self.engine.begin() as conn:
             await conn.execute(upsert)
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def add_value(self, name: str, delta: int) -> int:
         row = self._insert(dev_values).values(name=name, value=delta)
         upsert = row.on_conflict_do_update(
@@ -70,19 +147,19 @@ class SqlDevStore:
         async with self.engine.begin() as conn:
             return int((await conn.execute(upsert)).scalar_one())
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def values(self, prefix: str) -> dict[str, int]:
         stmt = select(dev_values).where(dev_values.c.name.startswith(prefix, autoescape=True))
         async with self.engine.connect() as conn:
             return {row.name: int(row.value) for row in await conn.execute(stmt)}
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def delete_values(self, prefix: str) -> None:
         stmt = delete(dev_values).where(dev_values.c.name.startswith(prefix, autoescape=True))
         async with self.engine.begin() as conn:
             await conn.execute(stmt)
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def add_fault(self, fault: QueuedFault) -> int:
         stmt = (
             insert(dev_faults)
@@ -101,7 +178,7 @@ class SqlDevStore:
         async with self.engine.begin() as conn:
             return int((await conn.execute(stmt)).scalar_one())
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def list_faults(self) -> list[QueuedFault]:
         stmt = (
             select(dev_faults)
@@ -111,7 +188,7 @@ class SqlDevStore:
         async with self.engine.connect() as conn:
             return [_fault(row) for row in await conn.execute(stmt)]
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def take_fault(self, fault_id: int) -> QueuedFault | None:
         taken = (
             update(dev_faults)
@@ -129,7 +206,7 @@ class SqlDevStore:
             row = (await conn.execute(unlimited)).first()
         return None if row is None else _fault(row)
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def clear_faults(self, kind: str | None = None, path_prefix: str | None = None) -> int:
         stmt = delete(dev_faults)
         if kind is not None:
@@ -139,7 +216,7 @@ class SqlDevStore:
         async with self.engine.begin() as conn:
             return int((await conn.execute(stmt)).rowcount)
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def record_event(self, at_ms: int, event: str, fields: str, keep: int) -> None:
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -151,7 +228,7 @@ class SqlDevStore:
             # Bounded: a long dev session must not grow the table without limit.
             await conn.execute(delete(dev_events).where(dev_events.c.event_id <= newest - keep))
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def recent_events(self, limit: int) -> list[DevEvent]:
         stmt = select(dev_events).order_by(dev_events.c.event_id.desc()).limit(limit)
         async with self.engine.connect() as conn:
@@ -160,7 +237,7 @@ class SqlDevStore:
                 for row in await conn.execute(stmt)
             ]
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def token_hash_by_id(self, kind: str, row_id: int) -> bytes | None:
         if kind == "refresh_token":
             stmt = select(refresh_tokens.c.token_hash).where(refresh_tokens.c.refresh_id == row_id)
@@ -170,7 +247,7 @@ class SqlDevStore:
             value = (await conn.execute(stmt)).scalar_one_or_none()
         return None if value is None else bytes(value)
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def expire_access_token(self, token_hash: bytes, now_ms: int) -> bool:
         stmt = (
             update(access_tokens)
@@ -186,7 +263,7 @@ class SqlDevStore:
         async with self.engine.begin() as conn:
             return bool((await conn.execute(stmt)).rowcount)
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def list_installs(self) -> list[InstallSummary]:
         stmt = select(installs).order_by(installs.c.install_id.desc()).limit(200)
         async with self.engine.connect() as conn:
@@ -203,7 +280,7 @@ class SqlDevStore:
                 for row in await conn.execute(stmt)
             ]
 
-    @_unavailable_on_db_loss
+    @unavailable_on_db_loss
     async def erase_everything(self) -> None:
         async with self.engine.begin() as conn:
             # Every table, children before parents (so no foreign key breaks), including

@@ -203,6 +203,19 @@ app_jwks = Table(
     Column("updated_ms", BigInteger, nullable=False),
 )
 
+#: RFC 7592 client management: the HMAC digest of each dynamically registered client's
+#: registration access token, and the token endpoint auth method it registered. No foreign key:
+#: deleting the app deletes this row in the same core operation.
+client_registrations = Table(
+    "client_registrations",
+    metadata,
+    Column("app_id", Integer, primary_key=True),
+    Column("token_hash", LargeBinary(32), nullable=False),
+    Column("key_id", String(16), nullable=True),
+    Column("auth_method", String(32), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
 #: ``jti`` values of accepted client assertions (RFC 7523 §3 item 7), kept until the
 #: assertion expires: inserting one that is already there is a replay, on every node.
 client_assertion_jtis = Table(

@@ -45,7 +45,8 @@ from hubauth.core.devplane import DevPlane
 from hubauth.core.models import RefreshPolicy
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
-from hubauth.store.sql import SqlStore, create_engine
+from hubauth.store.engine import create_engine
+from hubauth.store.sql import SqlStore
 from hubauth.testing.faults import Faults, Traffic
 from hubauth.testing.seeding import SeededInstall, seed_install
 from hubauth.web.app import create_app

@@ -21,13 +21,22 @@ from hubauth.contracts.checker import check_response, compile_all
 from hubauth.core.audit import AuditSink, fan_out, log_audit
 from hubauth.core.clock import Clock, OffsetClock, SystemClock
 from hubauth.core.context import Context
-from hubauth.core.devplane import DEV_WARNING, DevPlane, EventBuffer
+from hubauth.core.devplane import DEV_WARNING, DevPlane, EventBuffer, flush_request_count
 from hubauth.core.ports import StoreUnavailable
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
 from hubauth.store.devplane import SqlDevStore
 from hubauth.store.sql import SqlStore
-from hubauth.web import appinstalls, authorize, devmode, discovery, oauth_v1, oauth_v3, ops
+from hubauth.web import (
+    appinstalls,
+    authorize,
+    devmode,
+    discovery,
+    oauth_v1,
+    oauth_v3,
+    ops,
+    registration,
+)
 from hubauth.web.access import AccessMiddleware
 from hubauth.web.errors import EXCEPTION_HANDLERS
 from hubauth.web.health import MigrationCheck
@@ -53,6 +62,7 @@ def route_table(*, dev: bool = False) -> list[BaseRoute]:
         *oauth_v3.routes,
         *appinstalls.routes,
         *discovery.routes,
+        *registration.routes,
         *authorize.routes,
         *ops.routes,
         *(devmode.routes if dev else ()),
@@ -105,13 +115,17 @@ def create_app(
             if dev_clock is not None:
                 _log.warning(DEV_WARNING)
                 app.state.plane = DevPlane(
-                    app.state.ctx, SqlDevStore(active.engine), dev_clock, events
+                    app.state.ctx, SqlDevStore(active.engine, active.hot), dev_clock, events
                 )
             if freeze_heap:
                 gc.collect()
                 gc.freeze()
             yield
         finally:
+            plane = getattr(app.state, "plane", None)
+            if plane is not None:  # the plain requests this worker has not written yet
+                with contextlib.suppress(StoreUnavailable):
+                    await flush_request_count(plane)
             if own_store:
                 await active.close()
                 _log.info("storage closed")

@@ -80,7 +80,7 @@ class DevMiddleware:
         plane: DevPlane = scope["app"].state.plane
         path: str = scope["path"]
         try:
-            await devplane.sync_clock(plane)
+            queued_any = await devplane.sync_clock(plane)
             if path == PREFIX or path.startswith(PREFIX + "/"):
                 try:
                     await self.app(scope, receive, send)
@@ -102,7 +102,7 @@ class DevMiddleware:
                 client_id=params.get("client_id"),
                 refresh_token=params.get("refresh_token"),
             )
-            faults = await devplane.faults_for(plane, path, grant_type)
+            faults = await devplane.faults_for(plane, path, grant_type, queued_any=queued_any)
         except StoreUnavailable:
             await api_error_response(Request(scope, receive), unavailable())(scope, receive, send)
             return

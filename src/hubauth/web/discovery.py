@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from hubauth.core import client_assertion, pkce
 from hubauth.core.token_endpoint import GRANT_TYPES
-from hubauth.web import oauth_v3
+from hubauth.web import oauth_v3, registration
 from hubauth.web.responses import JSONResponse
 from hubauth.web.routing import ApiRoute
 from hubauth.web.services import services_of
@@ -31,7 +31,7 @@ AUTHORIZE_PATH = "/oauth/authorize"
 CACHE_CONTROL = "public, max-age=3600"
 
 
-def metadata_document(issuer: str) -> dict[str, Any]:
+def metadata_document(issuer: str, *, registration_enabled: bool = False) -> dict[str, Any]:
     """The RFC 8414 §2 members this server supports.
 
     ``scopes_supported`` is left out on purpose (RFC 8414 §2 says RECOMMENDED, and a server
@@ -44,7 +44,7 @@ def metadata_document(issuer: str) -> dict[str, Any]:
     token = oauth_v3.TOKEN_PATH.format(version=version)
     introspect = oauth_v3.INTROSPECT_PATH.format(version=version)
     revoke = oauth_v3.REVOKE_PATH.format(version=version)
-    return {
+    document: dict[str, Any] = {
         "issuer": issuer,
         "authorization_endpoint": issuer + AUTHORIZE_PATH,
         "token_endpoint": issuer + token,
@@ -61,6 +61,9 @@ def metadata_document(issuer: str) -> dict[str, Any]:
         "revocation_endpoint_auth_methods_supported": _methods(revoke),
         "code_challenge_methods_supported": list(pkce.SUPPORTED_METHODS),
     }
+    if registration_enabled:  # RFC 8414 §2: only when registration is offered
+        document["registration_endpoint"] = issuer + registration.REGISTER_PATH
+    return document
 
 
 def _methods(path: str) -> list[str]:
@@ -69,7 +72,8 @@ def _methods(path: str) -> list[str]:
 
 async def authorization_server_metadata(request: Request) -> Response:
     services = services_of(request)
-    body = metadata_document(services.settings.issuer)
+    settings = services.settings
+    body = metadata_document(settings.issuer, registration_enabled=registration.enabled(settings))
     check = services.contract_check
     if check is not None:
         check("authorization-server-metadata", body)
