@@ -146,7 +146,9 @@ async def test_limiter_charges_the_client_the_handler_authenticated(
 
 class _App:
     def __init__(self, settings: Settings) -> None:
-        self.state = type("State", (), {"settings": settings, "ctx": None})()
+        # parse() reads only the settings of the app's services.
+        services = type("Services", (), {"settings": settings})()
+        self.state = type("State", (), {"services": services, "ctx": None})()
 
 
 def _scope(settings: Settings, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
