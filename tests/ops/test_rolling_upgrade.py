@@ -10,6 +10,7 @@ records the opposite, and an old node then refuses to start (docs/operations.md,
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import threading
 import time
@@ -26,7 +27,17 @@ from hubauth.core.context import Context
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
 from hubauth.store.sql import SqlStore
-from tests.support import TEST_KEY, LiveServer, Seed, hubauth_cmd, mint_code, seed
+from tests.conftest import _migrate
+from tests.support import (
+    TEST_KEY,
+    LiveServer,
+    Seed,
+    create_pg_database,
+    drop_pg_database,
+    hubauth_cmd,
+    mint_code,
+    seed,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -142,6 +153,18 @@ class Traffic:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=30)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A database of this test's own, not the session's shared one: the test applies test-only
+    migrations, one of them a contract migration that no other test's server could start on."""
+    url = create_pg_database()
+    try:
+        asyncio.run(_migrate(url))
+        yield url
+    finally:
+        drop_pg_database(url)
 
 
 @pytest.fixture
