@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SERVER_STAMP := $(VENV)/.server-installed
 # Line coverage of the in-process test run (servers started as subprocesses are not traced);
-# the floor is the figure measured when it was introduced (docs/decisions.md, issue 18).
-COVERAGE_FLOOR := 0
+# the floor sits just under the 64.5% measured when it was introduced (full run, issue 18).
+COVERAGE_FLOOR := 62
 
 .PHONY: serve test test-fast lint bench clean
 
