@@ -7,7 +7,8 @@ the app as shipped and with each per-request layer switched off (the access log,
 limiter), then as shipped again (the spread between the two "shipped" rows is this run's
 noise), and a bare Starlette route returning the same bodies: the in-process counterpart of
 the served ceiling. Ratios are against that bare route, measured in the same run.
-``--profile [CONFIGURATION]`` adds a cProfile of the refresh-token lookups.
+``--profile [CONFIGURATION]`` adds a cProfile of the refresh-token lookups (``--grant``: of
+the refresh grants).
 
 Grants here are one at a time, so their figure is mostly the wait for the database (the
 SQLite writer thread, a PostgreSQL round trip), not CPU. This is the tool for "what does one
@@ -132,7 +133,9 @@ async def install_and_redeem(
     return seeded, issued
 
 
-async def run(n: int, profile: str | None, workdir: Path, url: str | None) -> None:
+async def run(
+    n: int, profile: str | None, workdir: Path, url: str | None, profile_grant: bool = False
+) -> None:
     url = url or f"sqlite:///{workdir / 'inprocess.db'}"
     log_path = workdir / "server.log"
     store = SqlStore.from_url(url)
@@ -179,7 +182,10 @@ async def run(n: int, profile: str | None, workdir: Path, url: str | None) -> No
                 )
             )
             if profile == name:
-                await _profile(app, lookup_path, n)
+                if profile_grant:
+                    await _profile(app, "POST", "/oauth/v1/token", grant_body, n // 4)
+                else:
+                    await _profile(app, "GET", lookup_path, b"", n)
     bare = bare_app(get_body, post_body, LOOKUP_ROUTE, "/oauth/v1/token")
     bare_lookup = await _time(bare, "GET", lookup_path, b"", n)
     rows.append(
@@ -224,11 +230,11 @@ async def _bodies(app: ASGIApp, lookup_path: str, grant_body: bytes) -> tuple[by
     return captured[0], captured[1]
 
 
-async def _profile(app: ASGIApp, lookup_path: str, n: int) -> None:
+async def _profile(app: ASGIApp, method: str, path: str, body: bytes, n: int) -> None:
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(n):
-        await _call(app, "GET", lookup_path)
+        await _call(app, method, path, body)
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
@@ -246,6 +252,9 @@ def main() -> int:
         help="cProfile the lookups of one configuration (default: shipped)",
     )
     parser.add_argument(
+        "--grant", action="store_true", help="profile the refresh grants instead of the lookups"
+    )
+    parser.add_argument(
         "--database",
         metavar="URL",
         help="a migrated-or-empty database to use (default: a temporary SQLite file); e.g. "
@@ -253,7 +262,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hubauth-inprocess-") as tmp:
-        asyncio.run(run(args.requests, args.profile, Path(tmp), args.database))
+        asyncio.run(run(args.requests, args.profile, Path(tmp), args.database, args.grant))
     return 0
 
 

@@ -57,6 +57,20 @@ def top(collapsed: Path, n: int = 25) -> str:
     return "\n".join(out)
 
 
+def perf_top(data: Path, n: int = 40) -> str:
+    """The worker's samples by thread, then by shared object and symbol."""
+    report = ["perf", "report", "-i", str(data), "--stdio", "--no-children", "--percent-limit"]
+    by_thread = subprocess.run(
+        [*report, "1", "--sort", "comm,dso"], capture_output=True, text=True, check=False
+    ).stdout
+    by_symbol = subprocess.run(
+        [*report, "0.5", "--sort", "dso,sym"], capture_output=True, text=True, check=False
+    ).stdout
+    keep = [line for line in by_thread.splitlines() if line and not line.startswith("#")]
+    syms = [line for line in by_symbol.splitlines() if line and not line.startswith("#")]
+    return "\n".join(["by thread and object:", *keep, "", "by symbol:", *syms[:n]])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
     parser.add_argument("scenario", choices=sorted(BY_NAME))
@@ -64,6 +78,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--tokens", type=int, default=100_000)
     parser.add_argument("--native", action="store_true", help="include native frames")
+    parser.add_argument(
+        "--perf",
+        action="store_true",
+        help="sample every thread of the worker with perf (cpu-clock) instead of py-spy: "
+        "where all its CPU goes, kernel, granian and the GIL included",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="hubauth-profile-"))
     run = Run(MODES["default"], workdir, (args.backend,), skip=frozenset({"peer"}))
@@ -82,14 +102,16 @@ def main() -> int:
             worker = tree_pids(server.pid)[-1]
             out = workdir / "stacks.txt"
             seconds = str(int(args.seconds))
-            # native unwinding needs the process paused per sample (py-spy refuses both)
-            mode = "--native" if args.native else "--nonblocking"
-            argv = [*PY_SPY, mode, "--pid", str(worker), "--output", str(out)]
-            spy = subprocess.Popen(
-                [*argv, "--duration", seconds],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            if args.perf:
+                out = workdir / "perf.data"
+                argv = ["perf", "record", "-e", "cpu-clock", "-F", "999", "-p", str(worker)]
+                argv += ["-o", str(out), "--", "sleep", seconds]
+            else:
+                # native unwinding needs the process paused per sample (py-spy refuses both)
+                mode = "--native" if args.native else "--nonblocking"
+                argv = [*PY_SPY, mode, "--pid", str(worker), "--output", str(out)]
+                argv += ["--duration", seconds]
+            spy = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             result: list[object] = []
             t = threading.Thread(
                 target=lambda: result.append(
@@ -100,8 +122,12 @@ def main() -> int:
             t.join()
             spy.wait()
         print(result[0])
-        print(top(out))
-        print(f"\ncollapsed stacks: {out}")
+        if args.perf:
+            print(perf_top(out))
+            print(f"\nperf data: {out} (perf report -i {out})")
+        else:
+            print(top(out))
+            print(f"\ncollapsed stacks: {out}")
     finally:
         dbs.drop_all()
     return 0

@@ -86,10 +86,17 @@ class MemoryLimiter:
         current, previous = self._read(key, index)
         if window.estimate(previous, current, now, limit.window_ms) >= limit.limit:
             return self._verdict(current, previous, now, limit)
-        verdict = await self.hit(subject, limit)
+        # As hit() does, inline: every request to an OAuth route reserves (and nearly all
+        # are refunded), so this is on the hot path of every token request and lookup.
+        current += 1
+        counts = self._counts
+        counts.pop(key, None)  # re-insert at the end: dict order = recency
+        if len(counts) >= self._max_keys:
+            self._evict(index)
+        counts[key] = (index, current, previous)
         return Verdict(
             allowed=True,
-            count=verdict.count,
+            count=window.estimate(previous, current, now, limit.window_ms),
             retry_after_s=0,
             limit=limit,
             reservation=Reservation(subject, limit, index),

@@ -83,35 +83,37 @@ class AccessMiddleware:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            self._record(scope, status, time.perf_counter() - started)
+            record_request(scope, status, time.perf_counter() - started)
 
-    @staticmethod
-    def _record(scope: Scope, status: int, seconds: float) -> None:
-        route = route_template(scope)
-        state = app_state_in(scope)
-        services = services_in(state)
-        if services is not None:
-            services.metrics.observe_request(scope["method"], route, status, seconds)
-        level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
-        if not _log.isEnabledFor(level):
-            return
-        method = scope["method"]
-        event: dict[str, Any] = {
-            "method": method,
-            "route": route,
-            "status": status,
-            "duration_ms": round(seconds * 1000, 2),
-            "request_id": scope.get("state", {}).get("request_id"),
-            "client": (scope.get("client") or ("-", 0))[0],
-        }
-        forwarded = _header(scope, b"x-forwarded-for")
-        if forwarded:
-            event["forwarded_for"] = forwarded[:_MAX_FORWARDED]
-        token = scope.get("path_params", {}).get("token")
-        ctx = context_in(state)
-        if isinstance(token, str) and ctx is not None:
-            event["token_fp"] = ctx.hasher.fingerprint(token)
-        log_event(_log, level, f"{method} {route} {status}", {"access": event}, batch=True)
+
+def record_request(scope: Scope, status: int, seconds: float) -> None:
+    """The access event and the request metrics of one answered request (shared by the
+    middleware and the hot routes, ``web/hot_routes.py``)."""
+    route = route_template(scope)
+    state = app_state_in(scope)
+    services = services_in(state)
+    if services is not None:
+        services.metrics.observe_request(scope["method"], route, status, seconds)
+    level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
+    if not _log.isEnabledFor(level):
+        return
+    method = scope["method"]
+    event: dict[str, Any] = {
+        "method": method,
+        "route": route,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
+        "request_id": scope.get("state", {}).get("request_id"),
+        "client": (scope.get("client") or ("-", 0))[0],
+    }
+    forwarded = _header(scope, b"x-forwarded-for")
+    if forwarded:
+        event["forwarded_for"] = forwarded[:_MAX_FORWARDED]
+    token = scope.get("path_params", {}).get("token")
+    ctx = context_in(state)
+    if isinstance(token, str) and ctx is not None:
+        event["token_fp"] = ctx.hasher.fingerprint(token)
+    log_event(_log, level, f"{method} {route} {status}", {"access": event}, batch=True)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

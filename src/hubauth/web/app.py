@@ -15,6 +15,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
+from starlette.types import Receive, Scope, Send
 
 from hubauth.config import Settings
 from hubauth.contracts.checker import check_response, compile_all
@@ -40,14 +41,32 @@ from hubauth.web import (
 from hubauth.web.access import AccessMiddleware
 from hubauth.web.errors import EXCEPTION_HANDLERS
 from hubauth.web.health import MigrationCheck
+from hubauth.web.hot_routes import HotRoutes
 from hubauth.web.metrics import Metrics, counting_store_unavailable
 from hubauth.web.middleware import RequestIdMiddleware
-from hubauth.web.ratelimit import RateLimitMiddleware, build_limiter
+from hubauth.web.ratelimit import FailureThrottle, RateLimitMiddleware, build_limiter
 from hubauth.web.responses import ContractCheck
 from hubauth.web.services import Services
 from hubauth.web.sunset import V1SunsetMiddleware
 
 _log = logging.getLogger("hubauth")
+
+
+class HubauthApp(Starlette):
+    """Starlette, with the hottest routes answered on a lean path in front of the middleware
+    stack (``web/hot_routes.py``); everything else, and every non-HTTP scope, takes the stack."""
+
+    hot: HotRoutes | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        hot = self.hot
+        if hot is not None and scope["type"] == "http":
+            route = hot.match(scope)
+            if route is not None:
+                scope["app"] = self
+                if await hot.serve(route, scope, receive, send):
+                    return
+        await super().__call__(scope, receive, send)
 
 
 class SchemaBehind(RuntimeError):
@@ -77,7 +96,7 @@ def create_app(
     contract_check: ContractCheck | None = None,
     extra_middleware: Sequence[Middleware] = (),
     freeze_heap: bool = False,
-) -> Starlette:
+) -> HubauthApp:
     """Build the app. A given ``store`` is used as is (and not closed); otherwise one is opened
     from ``settings.database_url`` on start-up, after checking the schema is current.
 
@@ -155,12 +174,15 @@ def create_app(
     if settings.dev:
         middleware.append(Middleware(devmode.DevMiddleware))
     middleware.extend(extra_middleware)
-    app = Starlette(
+    app = HubauthApp(
         routes=route_table(dev=settings.dev),
         middleware=middleware,
         exception_handlers=handlers,
         lifespan=lifespan,
     )
+    if not settings.dev and not extra_middleware:
+        throttle = FailureThrottle(limiter, settings) if settings.rate_limit_enabled else None
+        app.hot = HotRoutes(app.routes, handlers, throttle=throttle, sunset=settings.v1_sunset)
     compile_all()
     app.state.services = Services.build(
         settings,

@@ -34,7 +34,11 @@ _CATEGORY_BY_STATUS = {
 
 
 def request_id(request: Request) -> str:
-    rid: str = request.scope.get("state", {}).get("request_id", _NO_REQUEST_ID)
+    return scope_request_id(request.scope)
+
+
+def scope_request_id(scope: Any) -> str:
+    rid: str = scope.get("state", {}).get("request_id", _NO_REQUEST_ID)
     return rid
 
 

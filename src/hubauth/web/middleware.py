@@ -37,6 +37,24 @@ class RequestIds:
 new_request_id = RequestIds()
 
 
+def assign_request_id(scope: Scope) -> tuple[bytes, bytes]:
+    """Give the request its id (kept from ``X-Request-Id`` when it is a UUID, so a load
+    balancer's id carries through), record it in the scope's state and return the response
+    header that echoes it. Shared by the middleware and the hot routes (``web/hot_routes.py``)."""
+    rid = None
+    for name, value in scope["headers"]:
+        if name == b"x-request-id" and _INCOMING_ID.fullmatch(value.lower()):
+            rid = value.decode().lower()
+            break
+    rid = rid or new_request_id()
+    state = scope.get("state")
+    if state is None:
+        scope["state"] = {"request_id": rid}
+    else:
+        state["request_id"] = rid
+    return (b"x-request-id", rid.encode())
+
+
 class RequestIdMiddleware:
     """Give each request an id (kept from ``X-Request-Id`` when it is a UUID, so a load
     balancer's id carries through), expose it to handlers and echo it in the response."""
@@ -48,14 +66,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id" and _INCOMING_ID.fullmatch(value.lower()):
-                rid = value.decode().lower()
-                break
-        rid = rid or new_request_id()
-        scope.setdefault("state", {})["request_id"] = rid
-        header = (b"x-request-id", rid.encode())
+        header = assign_request_id(scope)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

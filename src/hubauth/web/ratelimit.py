@@ -32,7 +32,8 @@ from __future__ import annotations
 import logging
 import re
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hubauth.config import Settings
@@ -40,7 +41,7 @@ from hubauth.core.audit import log_audit
 from hubauth.core.clock import Clock
 from hubauth.ratelimit import Limit, RateLimiter, Reservation, Verdict
 from hubauth.ratelimit.memory import MemoryLimiter
-from hubauth.web.errors import request_id
+from hubauth.web.errors import scope_request_id
 from hubauth.web.responses import json_response
 from hubauth.web.services import app_state_in, context_in
 from hubauth.web.token_request import parse
@@ -64,19 +65,20 @@ def build_limiter(settings: Settings, clock: Clock) -> RateLimiter:
     return MemoryLimiter(clock, max_keys=settings.rate_limit_max_keys)
 
 
-class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, settings: Settings) -> None:
-        self.app = app
+class FailureThrottle:
+    """The limits above, for one app: what the middleware and the hot routes
+    (``web/hot_routes.py``) both apply, so a request is throttled the same way on either."""
+
+    def __init__(self, limiter: RateLimiter, settings: Settings) -> None:
         self.limiter = limiter
         window = settings.rate_limit_window
         self.client_limit = Limit(CLIENT_GROUP, settings.rate_limit_client_failures, window)
         self.address_limit = Limit(ADDRESS_GROUP, settings.rate_limit_address_failures, window)
         self.install_limit = Limit(INSTALL_GROUP, settings.rate_limit_address_failures, window)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(GUARDED_PREFIXES):
-            await self.app(scope, receive, send)
-            return
+    async def admit(self, scope: Scope, receive: Receive) -> Admission:
+        """Reserve one failure for each subject the request is charged to, before the route
+        runs; the verdict that blocks it, if any (its reservations are then given back)."""
         address = (scope.get("client") or ("unknown", 0))[0]
         try:
             parsed = await parse(scope, receive)
@@ -101,18 +103,66 @@ class RateLimitMiddleware:
                 blocked.append(verdict)
             elif verdict.reservation is not None:
                 reserved.append(verdict.reservation)
-        if blocked:
-            await self._refund(reserved)
-            worst = max(blocked, key=lambda v: v.retry_after_s)
-            ctx = context_in(app_state_in(scope))
-            audit = ctx.audit if ctx is not None else log_audit
-            audit(
-                "rate_limited",
-                group=worst.limit.group,
-                policy=worst.limit.policy_name,
-                address=address,
-            )
-            await self._too_many(scope, receive, send, worst)
+        if not blocked:
+            return reserved, None
+        await self.refund(reserved)
+        worst = max(blocked, key=lambda v: v.retry_after_s)
+        ctx = context_in(app_state_in(scope))
+        audit = ctx.audit if ctx is not None else log_audit
+        audit(
+            "rate_limited",
+            group=worst.limit.group,
+            policy=worst.limit.policy_name,
+            address=address,
+        )
+        return [], worst
+
+    async def settle(self, reserved: list[Reservation], status: int) -> None:
+        """Anything but a failure answer (a success, a 5xx, a client that went away before
+        an answer) gives the attempt back."""
+        if reserved and status not in FAILURE_STATUSES:
+            await self.refund(reserved)
+
+    async def refund(self, reserved: list[Reservation]) -> None:
+        for reservation in reserved:
+            await self.limiter.refund(reservation)
+
+    def too_many(self, scope: Scope, verdict: Verdict) -> Response:
+        """HubSpot's 429 for a blocked request."""
+        policy = verdict.limit.policy_name
+        body = {
+            "status": "error",
+            "message": f"You have reached your {policy.lower()} limit.",
+            "errorType": "RATE_LIMIT",
+            # HubSpot's specs make every OAuth operation's default response the Error object,
+            # whose category is required; the observed 429 bodies do not show one.
+            "category": "RATE_LIMITS",
+            "correlationId": scope_request_id(scope),
+            "policyName": policy,
+            "groupName": verdict.limit.group,
+        }
+        state = app_state_in(scope)
+        return json_response(
+            state, "rate-limit", body, 429, {"Retry-After": str(verdict.retry_after_s)}
+        )
+
+
+#: The reservations a request holds, and the verdict that refused it (None: admitted).
+Admission = tuple[list[Reservation], Verdict | None]
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, settings: Settings) -> None:
+        self.app = app
+        self.throttle = FailureThrottle(limiter, settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(GUARDED_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        reserved, blocked = await self.throttle.admit(scope, receive)
+        if blocked is not None:
+            await self.throttle.too_many(scope, blocked)(scope, receive, send)
             return
 
         status = 0
@@ -126,31 +176,4 @@ class RateLimitMiddleware:
         try:
             await self.app(scope, receive, watch)
         finally:
-            # Anything but a failure answer (a success, a 5xx, a client that went away before
-            # an answer) gives the attempt back.
-            if status not in FAILURE_STATUSES:
-                await self._refund(reserved)
-
-    async def _refund(self, reserved: list[Reservation]) -> None:
-        for reservation in reserved:
-            await self.limiter.refund(reservation)
-
-    async def _too_many(self, scope: Scope, receive: Receive, send: Send, verdict: Verdict) -> None:
-        request = Request(scope, receive)
-        policy = verdict.limit.policy_name
-        body = {
-            "status": "error",
-            "message": f"You have reached your {policy.lower()} limit.",
-            "errorType": "RATE_LIMIT",
-            # HubSpot's specs make every OAuth operation's default response the Error object,
-            # whose category is required; the observed 429 bodies do not show one.
-            "category": "RATE_LIMITS",
-            "correlationId": request_id(request),
-            "policyName": policy,
-            "groupName": verdict.limit.group,
-        }
-        state = app_state_in(scope)
-        response = json_response(
-            state, "rate-limit", body, 429, {"Retry-After": str(verdict.retry_after_s)}
-        )
-        await response(scope, receive, send)
+            await self.throttle.settle(reserved, status)

@@ -15,6 +15,8 @@ retired API is UNCONFIRMED (docs/decisions.md).
 
 from __future__ import annotations
 
+import functools
+
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,12 +43,28 @@ def successor(method: str, path: str) -> str:
 
 
 def sunset_headers(method: str, path: str) -> list[tuple[bytes, bytes]]:
-    link = f'<{successor(method, path)}>; rel="successor-version"'
-    return [
+    return list(_headers_to(successor(method, path)))
+
+
+@functools.lru_cache(maxsize=8)  # one per successor path: three of them
+def _headers_to(successor_path: str) -> tuple[tuple[bytes, bytes], ...]:
+    link = f'<{successor_path}>; rel="successor-version"'
+    return (
         (b"deprecation", V1_DEPRECATION_HEADER.encode()),
         (b"sunset", V1_SUNSET_HTTP_DATE.encode()),
         (b"link", link.encode()),
-    ]
+    )
+
+
+def v1_headers(mode: V1Sunset, scope: Scope) -> tuple[tuple[bytes, bytes], ...] | None:
+    """The sunset headers a request gets, ``()`` for none; ``None`` when v1 is retired and the
+    request must be answered 410 (the middleware does that; the hot routes hand it over)."""
+    path = scope["path"]
+    if mode is V1Sunset.OFF or not path.startswith(V1_PREFIX):
+        return ()
+    if v1_phase(mode, scope["app"].state.ctx.now_ms()) is V1Phase.RETIRED:
+        return None
+    return _headers_to(successor(scope["method"], path))
 
 
 def retired(method: str, path: str) -> ApiError:
