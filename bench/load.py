@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.procs import cpu_seconds
+from bench.procs import context_switches, cpu_seconds
 
 LUA = Path(__file__).resolve().parent / "lua" / "scenario.lua"
 WRK = "/usr/bin/wrk"
@@ -40,6 +40,8 @@ class Measurement:
     p99_ms: float
     max_ms: float
     cpu_us_per_req: float | None
+    #: Context switches of the server's threads per request (None: not measured).
+    switches_per_req: float | None = None
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -72,8 +74,10 @@ def run_wrk(
         str(THREADS),
     ]
     cpu_before = cpu_seconds(server_pid) if server_pid else None
+    switches_before = context_switches(server_pid) if server_pid else None
     out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     cpu_after = cpu_seconds(server_pid) if server_pid else None
+    switches_after = context_switches(server_pid) if server_pid else None
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCHJSON ")), None)
     if out.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({out.returncode}): {out.stderr or out.stdout}")
@@ -90,6 +94,9 @@ def run_wrk(
     cpu = None
     if cpu_before is not None and cpu_after is not None and s["requests"]:
         cpu = round((cpu_after - cpu_before) / s["requests"] * 1e6, 1)
+    switches = None
+    if switches_before is not None and switches_after is not None and s["requests"]:
+        switches = round((switches_after - switches_before) / s["requests"], 2)
     return Measurement(
         requests=s["requests"],
         ok=ok,
@@ -101,4 +108,5 @@ def run_wrk(
         p99_ms=round(s["p99_us"] / 1000, 3),
         max_ms=round(s["max_us"] / 1000, 3),
         cpu_us_per_req=cpu,
+        switches_per_req=switches,
     )

@@ -47,6 +47,27 @@ def tree_pids(root: int) -> list[int]:
     return out
 
 
+def context_switches(root: int) -> int:
+    """Voluntary and involuntary context switches of every thread of ``root`` and its live
+    descendants (``/proc/<pid>/task/<tid>/status``, proc(5)): a thread that blocks on the GIL
+    or wakes another one switches."""
+    total = 0
+    for pid in tree_pids(root):
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if "ctxt_switches:" in line:
+                    total += int(line.split()[-1])
+    return total
+
+
 def cpu_seconds(root: int) -> float:
     """utime+stime of ``root`` and every live descendant (fields 14 and 15 of proc(5) stat)."""
     ticks = 0

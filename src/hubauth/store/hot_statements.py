@@ -136,6 +136,27 @@ class HotStatements:
             .values(revoked_ms=bindparam("p_now"))
         )
 
+        # PostgreSQL: the code exchange and the rotation in one statement, one round trip
+        # instead of five (BEGIN, guard, two inserts, COMMIT); SQLite batches them instead
+        # (group commit, store/hot.py).
+        self.redeem_code_at_once: Statement | None = None
+        self.rotate_at_once: Statement | None = None
+        if hot.one_round_trip:
+            consume = (
+                update(auth_codes)
+                .where(auth_codes.c.code_hash == bindparam("h"), auth_codes.c.consumed_ms.is_(None))
+                .values(consumed_ms=bindparam("p_now"), family_id=bindparam("p_family"))
+                .returning(auth_codes.c.app_id)
+            )
+            retire = (
+                update(refresh_tokens)
+                .where(refresh_tokens.c.refresh_id == bindparam("p_id"), *REFRESH_LIVE)
+                .values(rotated_ms=bindparam("p_now"))
+                .returning(refresh_tokens.c.refresh_id)
+            )
+            self.redeem_code_at_once = hot.compile(guarded_tokens(consume))
+            self.rotate_at_once = hot.compile(guarded_tokens(retire))
+
     def lookup(self, kind: str, count: int) -> Statement:
         """The lookup of a token, code or refresh token by any of ``count`` digests: one
         indexed ``IN`` query (a probe of the unique index per digest), compiled once per
@@ -151,3 +172,30 @@ class HotStatements:
             found = self._hot.compile(query.where(column.in_(params)))
             self._lookups[(kind, count)] = found
         return found
+
+
+def guarded_tokens(guard: Any) -> Any:
+    """``guard`` (an ``UPDATE … RETURNING`` that matches one row or none) and the inserts of a
+    refresh token (parameters prefixed ``r_``) and an access token (``a_``) as one statement:
+    each insert selects from the guard's result, so it writes a row only if the guard matched,
+    and the statement answers how many rows the guard matched (column ``guarded``).
+
+    PostgreSQL runs data-modifying CTEs in one snapshot and one statement, atomically: the
+    guard's row lock serialises racers as the separate ``UPDATE`` did (a racer re-checks the
+    row once the winner commits, matches nothing, and so inserts nothing)."""
+    matched = guard.cte("guard")
+    inserts = []
+    for table, columns, prefix in (
+        (refresh_tokens, REFRESH_COLUMNS, "r_"),
+        (access_tokens, ACCESS_COLUMNS, "a_"),
+    ):
+        targets = [table.c[name] for name in columns]
+        values = select(*(bindparam(prefix + c.name, type_=c.type) for c in targets)).select_from(
+            matched
+        )
+        inserts.append(insert(table).from_select(targets, values).cte(f"{prefix}insert"))
+    return select(func.count().label("guarded")).select_from(matched).add_cte(*inserts)
+
+
+def prefixed(prefix: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {prefix + name: value for name, value in params.items()}

@@ -48,8 +48,8 @@ from hubauth.store import directory
 from hubauth.store.admin import AdminQueries
 from hubauth.store.engine import DB_TIMEOUT_S, create_engine
 from hubauth.store.errors import Conflict, bounded, unavailable_on_db_loss
-from hubauth.store.hot import HotPath, hot_path_for
-from hubauth.store.hot_statements import HotStatements
+from hubauth.store.hot import HotPath, Statement, hot_path_for
+from hubauth.store.hot_statements import HotStatements, prefixed
 from hubauth.store.queries import Hashes, hash_params, hashes_of
 from hubauth.store.rows import (
     access_params,
@@ -420,6 +420,10 @@ class SqlStore(SessionQueries, AdminQueries):
     ) -> bool:
         # The conditional UPDATE comes first so SQLite takes its write lock up front and
         # PostgreSQL's row lock serialises racers: exactly one sees rowcount 1.
+        at_once = self._sql.redeem_code_at_once
+        if at_once is not None:
+            guard = {"h": code_hash, "p_now": now_ms, "p_family": refresh.family_id}
+            return await self._guarded(at_once, guard, refresh, access)
         return await self._hot.transaction(
             [
                 (
@@ -549,10 +553,27 @@ class SqlStore(SessionQueries, AdminQueries):
         params["p_refresh_id"] = refresh_id
         return await self._hot.transaction([(self._sql.insert_access_if_live, params)], [])
 
+    async def _guarded(
+        self,
+        statement: Statement,
+        guard: dict[str, Any],
+        refresh: NewRefreshToken,
+        access: NewAccessToken,
+    ) -> bool:
+        params = (
+            guard | prefixed("r_", refresh_params(refresh)) | prefixed("a_", access_params(access))
+        )
+        row = await self._hot.fetch_one(statement, params)
+        return row is not None and row["guarded"] == 1
+
     @unavailable_on_db_loss
     async def rotate_refresh_token(
         self, refresh_id: int, now_ms: int, new_refresh: NewRefreshToken, access: NewAccessToken
     ) -> bool:
+        at_once = self._sql.rotate_at_once
+        if at_once is not None:
+            guard = {"p_id": refresh_id, "p_now": now_ms}
+            return await self._guarded(at_once, guard, new_refresh, access)
         return await self._hot.transaction(
             [(self._sql.retire_refresh, {"p_id": refresh_id, "p_now": now_ms})],
             [
