@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,7 @@ from bench.databases import BACKENDS, Databases
 from bench.load import run_wrk
 from bench.procs import tree_pids
 from bench.runner import MODES, Run
-from bench.scenarios import BY_NAME, hubauth_request
+from bench.scenarios import BY_NAME, ceiling_request, hubauth_request
 
 #: Samples only while the worker holds the GIL: Python CPU time, not waiting.
 PY_SPY = (
@@ -79,6 +80,11 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=100_000)
     parser.add_argument("--native", action="store_true", help="include native frames")
     parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="profile the ceiling (the bare route serving the scenario's body) instead",
+    )
+    parser.add_argument(
         "--perf",
         action="store_true",
         help="sample every thread of the worker with perf (cpu-clock) instead of py-spy: "
@@ -98,7 +104,13 @@ def main() -> int:
                 seed_hubauth.mint_codes(s, run.key.encode(), 60_000, workdir / "codes.txt")
             )
         req = hubauth_request(args.scenario, s, codes, run._dummy())
-        with run.hubauth(s.database_url, 1, "profile") as server:
+        with contextlib.ExitStack() as stack:
+            server = stack.enter_context(run.hubauth(s.database_url, 1, "profile"))
+            if args.ceiling:
+                bodies = workdir / "bodies.json"
+                run.capture_bodies(server, s, bodies)
+                server = stack.enter_context(run.ceiling(1, bodies, "profile"))
+                req = ceiling_request(BY_NAME[args.scenario].ceiling, s)
             worker = tree_pids(server.pid)[-1]
             out = workdir / "stacks.txt"
             seconds = str(int(args.seconds))
