@@ -22,21 +22,31 @@ def cache_root() -> Path:
     return (Path(raw) if raw else Path.home() / ".cache" / "hubauth-tests") / "node"
 
 
-def node_missing() -> str | None:
-    if shutil.which("node") and shutil.which("npm"):
-        return None
-    return "node/npm are not installed; set CI=1 to make this a failure"
+#: The official Node client's pinned manifest (the README names this version as working).
+HUBSPOT_CLIENT = Path(__file__).resolve().parent / "node" / "package.json"
+
+
+def missing_tool(tools: tuple[str, ...] = ("node", "npm")) -> str | None:
+    for tool in tools:
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed; set CI=1 to make this a failure"
+    return None
+
+
+def require_tools(tools: tuple[str, ...]) -> None:
+    """Fail in CI, skip with the reason elsewhere, when a tool is missing."""
+    reason = missing_tool(tools)
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"this test must run in CI: {reason}")
+        pytest.skip(reason)
 
 
 def installed(label: str, manifest: Path, probe: str) -> Path:
     """A folder where ``manifest`` (a package.json with pinned versions) is installed; one per
     manifest content, installed once even when test runs share the machine. ``probe`` is a
     package name whose presence says the install finished."""
-    reason = node_missing()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_tools(("node", "npm"))
     content = manifest.read_bytes()
     folder = cache_root() / f"{label}-{hashlib.sha256(content).hexdigest()[:12]}"
     folder.mkdir(parents=True, exist_ok=True)

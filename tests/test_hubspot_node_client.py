@@ -37,7 +37,7 @@ def pinned_version() -> str:
 @pytest.fixture(scope="session")
 def node_client() -> Path:
     return node_packages.installed(
-        "hubspot-api-client", HERE / "package.json", "@hubspot/api-client"
+        "hubspot-api-client", node_packages.HUBSPOT_CLIENT, "@hubspot/api-client"
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.nodejs import node_client_folder, require_tools
+from tests.node_packages import HUBSPOT_CLIENT, installed, require_tools
 from tests.support import ROOT, LiveServer
 
 pytestmark = pytest.mark.slow
@@ -48,7 +48,7 @@ def _env(server: LiveServer) -> dict[str, str]:
 
 
 def test_the_node_example_drives_the_whole_story(dev_server: LiveServer, tmp_path: Path) -> None:
-    client = node_client_folder()
+    client = installed("hubspot-api-client", HUBSPOT_CLIENT, "@hubspot/api-client")
     (tmp_path / "node_modules").symlink_to(client / "node_modules")
     (tmp_path / "package.json").write_text('{"type": "module", "private": true}')
     script = tmp_path / "dev_story.test.mjs"
