@@ -80,6 +80,13 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=100_000)
     parser.add_argument("--native", action="store_true", help="include native frames")
     parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the served hubauth, e.g. HUBAUTH_ACCEPT_LEGACY_HASHES=false",
+    )
+    parser.add_argument(
         "--ceiling",
         action="store_true",
         help="profile the ceiling (the bare route serving the scenario's body) instead",
@@ -93,6 +100,7 @@ def main() -> int:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="hubauth-profile-"))
     run = Run(MODES["default"], workdir, (args.backend,), skip=frozenset({"peer"}))
+    run.server_env.update(item.split("=", 1) for item in args.env)
     dbs = Databases(args.backend, workdir)
     try:
         s = seed_hubauth.run(

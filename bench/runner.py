@@ -106,6 +106,8 @@ class Run:
     key: str = field(default_factory=lambda: secrets.token_hex(32))
     results: dict[str, Any] = field(default_factory=dict)
     oidc_skipped: str | None = None
+    #: Settings for hubauth's server beyond the bench's own (``bench.profile --env``).
+    server_env: dict[str, str] = field(default_factory=dict)
 
     # --- servers ------------------------------------------------------------------------------
 
@@ -115,6 +117,7 @@ class Run:
         env["PYTHONPATH"] = str(ROOT)
         if self.hubauth_src is not None:
             env["PYTHONPATH"] = f"{self.hubauth_src}{os.pathsep}{ROOT}"
+        env.update(self.server_env)
         return env
 
     def hubauth(self, url: str, workers: int, tag: str) -> Server:
