@@ -24,6 +24,7 @@ from hubauth.core import tokens
 from hubauth.core.clock import SystemClock
 from hubauth.core.tokens import TokenHasher
 from hubauth.store import migrate
+from hubauth.store.queries import ACCESS_COLUMNS
 from hubauth.store.sql import SqlStore, create_engine
 
 SCOPES = ("oauth", "crm.objects.contacts.read")
@@ -46,19 +47,8 @@ REFRESH_COLS = (
     "created_ms",
     "key_id",
 )
-ACCESS_COLS = (
-    "token_hash",
-    "app_id",
-    "hub_id",
-    "user_id",
-    "install_id",
-    "scopes",
-    "token_use",
-    "family_id",
-    "created_ms",
-    "expires_ms",
-    "key_id",
-)
+#: As the server inserts them (the seeded rows must be what the server would write).
+ACCESS_COLS = ACCESS_COLUMNS
 CODE_COLS = (
     "code_hash",
     "app_id",
